@@ -1,0 +1,7 @@
+"""`python -m lsp_shim` is `lsp-shim`."""
+
+import sys
+
+from lsp_shim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,303 @@
+"""One run of the shim: resolve → copy → spawn → relay (or exec for one-shot commands)."""
+
+from __future__ import annotations
+
+import _signal
+import _thread
+import os
+import sys
+import time
+
+from lsp_shim import log, lsp, spawn
+from lsp_shim.errors import ShimError
+from lsp_shim.framing import FrameReader
+from lsp_shim.proxy import Relay, Sink, raw_stream
+from lsp_shim.resolve import not_found_message, resolve, resolve_command
+from lsp_shim.store import Store, StoreError, default_root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_DEPTH = 8
+WINDOWS = sys.platform == "win32"
+
+
+class Options:
+    """What the command line asked for; plain data handed down the pipeline."""
+
+    def __init__(self) -> None:
+        self.tool: str | None = None  # "ruff"/"ty" for the drop-ins; None for the generic form
+        self.command: list[str] = []  # drop-in: the tool's args; generic: COMMAND ARGS…
+        self.shadows: list[str] = []
+        self.python: str | None = os.environ.get("LSP_SHIM_PYTHON") or None
+        self.workspace: str | None = None
+        self.store: str | None = None
+        self.strict = os.environ.get("LSP_SHIM_STRICT", "") not in ("", "0")
+        self.follow = os.environ.get("LSP_SHIM_NO_FOLLOW", "") in ("", "0")
+
+
+class Plan:
+    """The resolved command line and where its binary came from."""
+
+    def __init__(self, argv: list[str], source: str, copy: str, notices: list[bytes]) -> None:
+        self.argv = argv
+        self.source = source
+        self.copy = copy
+        self.notices = notices
+
+
+def child_env() -> dict[str, str]:
+    """Our environment plus the nesting depth (a shim resolving to a shim must not loop forever)."""
+    env = dict(os.environ)
+    depth = int(env.get("LSP_SHIM_DEPTH", "0") or 0)
+    if depth >= MAX_DEPTH:
+        raise ShimError(
+            f"lsp-shim started itself {depth} times in a row: a shim is configured as the server "
+            "it should run; point the setting at the real server or set LSP_SHIM_<TOOL>_PATH"
+        )
+    env["LSP_SHIM_DEPTH"] = str(depth + 1)
+    return env
+
+
+def open_store(opts: Options) -> Store:
+    return Store(opts.store or default_root(os.environ)).open()
+
+
+def shadow_or_fallback(opts: Options, source: str) -> tuple[str, bytes | None]:
+    """The copy to run; on a store problem the original, with a loud warning (unless --strict)."""
+    try:
+        return open_store(opts).shadow(source).copy, None
+    except StoreError as exc:
+        if opts.strict:
+            raise ShimError(f"{exc} (--strict: refusing to run {source} in place)") from None
+        text = f"{exc}; running {source} in place, so it stays locked while it runs"
+        log.warning(text)
+        return source, lsp.show_message(f"lsp-shim: {text}", 2)
+
+
+def find_tool(tool: str, root: str, python: str | None) -> str:
+    res = resolve(tool, root, os.environ, python)
+    if not res.path:
+        raise ShimError(not_found_message(tool, res))
+    log.debug(f"{tool}: using {res.path} ({res.place})")
+    return res.path
+
+
+def plan(opts: Options, root: str) -> Plan:
+    """Resolve the server and shadow what must be shadowed; raises ShimError with the fix."""
+    notices: list[bytes] = []
+    if opts.tool:
+        source = find_tool(opts.tool, root, opts.python)
+        copy, notice = shadow_or_fallback(opts, source)
+        notices += [notice] if notice else []
+        return Plan([copy, *opts.command], source, copy, notices)
+    if not opts.command:
+        raise ShimError("no server command given; usage: lsp-shim [OPTIONS] -- COMMAND [ARGS…]")
+    command, args = opts.command[0], opts.command[1:]
+    if opts.shadows:
+        # The runner (java, node, wine64) stays where it is; only the named files are copied.
+        runner = resolve_command(command, os.environ)
+        rewritten = list(args)
+        first_source = first_copy = ""
+        for shadow in opts.shadows:
+            if not os.path.isfile(shadow):
+                raise ShimError(f"--shadow {shadow}: no such file; give the file the server runs from")
+            copy, notice = shadow_or_fallback(opts, shadow)
+            notices += [notice] if notice else []
+            target = os.path.abspath(shadow)
+            rewritten = [copy if a == shadow or os.path.abspath(a) == target else a for a in rewritten]
+            first_source, first_copy = first_source or target, first_copy or copy
+        return Plan([runner, *rewritten], first_source, first_copy, notices)
+    if os.path.dirname(command):
+        source = resolve_command(command, os.environ)
+    else:
+        source = find_tool(command, root, opts.python)
+    copy, notice = shadow_or_fallback(opts, source)
+    notices += [notice] if notice else []
+    return Plan([copy, *args], source, copy, notices)
+
+
+def run_once(opts: Options) -> int:
+    """A one-shot drop-in command (`ruff check -`): run the copy with our own stdio."""
+    env = child_env()
+    p = plan(opts, opts.workspace or os.getcwd())
+    return spawn.run_replacing(p.argv, env)
+
+
+def _first_initialize(frame: tuple[bytes, bytes | bytearray] | None) -> dict[str, Any] | None:
+    if frame is None or b'"initialize"' not in frame[1]:
+        return None
+    msg = lsp.decode(frame[1])
+    if msg is None or msg.get("method") != "initialize" or "id" not in msg:
+        return None
+    return msg
+
+
+def serve(opts: Options) -> int:
+    """Relay a whole LSP session; returns the server's exit code."""
+    from lsp_shim import winapi
+
+    winapi.set_binary_stdio()
+    client_in = FrameReader(raw_stream(0), lambda m: log.error(f"editor input: {m}"))
+    client_out = Sink(1)
+    # Editors send initialize right after spawning us; its workspace decides which venv's server.
+    first = client_in.next()
+    if first is None:
+        log.error("the editor closed stdin before sending any message")
+        return 1
+    init = _first_initialize(first)
+    params = init.get("params") if init else None
+    params = params if isinstance(params, dict) else {}
+    root = opts.workspace or lsp.workspace_root(params, WINDOWS) or os.getcwd()
+    try:
+        env = child_env()
+        p = plan(opts, root)
+        child = _start(p.argv, env)
+    except ShimError as exc:
+        return refuse(str(exc), init, client_in, client_out)
+    relay = Relay(child, client_in, client_out, init.get("id") if init else None, p.notices)
+    relay.start(first)
+    state = _Bookkeeping(opts, p, relay, root, params.get("processId"))
+    _thread.start_new_thread(state.run, ())
+    _install_signals(relay)
+    code = child.wait()
+    relay.drained.acquire(True, 2.0)  # let the server's last messages (shutdown result) through
+    state.finish()
+    if code and not relay.exit_seen:
+        log.warning(f"server exited with code {code} without being asked to")
+    return code
+
+
+def _start(argv: list[str], env: dict[str, str]) -> spawn.Child:
+    try:
+        return spawn.start(argv, env)
+    except OSError as exc:
+        raise ShimError(
+            f"cannot start {argv[0]}: {exc.strerror or exc}; check that it is an executable for "
+            "this platform"
+        ) from None
+
+
+def _install_signals(relay: Relay) -> None:
+    def stop(signum: int, frame: object) -> None:
+        log.info(f"signal {signum}: stopping the server")
+        relay.child.signal()
+        relay.stop_later(1.0)
+
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK"):
+        number = getattr(_signal, name, None)
+        if number is not None:
+            try:
+                _signal.signal(number, stop)
+            except (OSError, ValueError):
+                pass
+
+
+def refuse(message: str, init: dict[str, Any] | None, client_in: FrameReader, client_out: Sink) -> int:
+    """No server can run: say why, to the editor's UI too, and keep LSP manners until exit."""
+    log.error(message)
+    if init is None:
+        return 2
+    client_out.send_raw(lsp.error_response(init.get("id"), lsp.REQUEST_FAILED, f"lsp-shim: {message}"))
+    # Some editors wait for shutdown/exit answers; bound the wait in case nobody asks.
+    _thread.start_new_thread(_exit_after, (10.0, 1))
+    frame = client_in.next()
+    while frame is not None:
+        msg = lsp.decode(frame[1]) or {}
+        method = msg.get("method")
+        if method == "exit":
+            break
+        if "id" in msg and method:
+            if method == "shutdown":
+                client_out.send_raw(lsp.result_response(msg["id"], None))
+            else:
+                client_out.send_raw(
+                    lsp.error_response(msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {message}")
+                )
+        frame = client_in.next()
+    return 1
+
+
+def _exit_after(delay: float, code: int) -> None:
+    time.sleep(delay)
+    os._exit(code)
+
+
+class _Bookkeeping:
+    """Off the startup path: record the session, collect garbage, then watch the editor."""
+
+    def __init__(self, opts: Options, p: Plan, relay: Relay, root: str, editor_pid: object) -> None:
+        self.opts = opts
+        self.plan = p
+        self.relay = relay
+        self.root = root
+        self.editor_pid = editor_pid if isinstance(editor_pid, int) else None
+        self.record_path: str | None = None
+        self.finished = False
+
+    def run(self) -> None:
+        # Wait for the initialize answer (or 1 s) so imports here never delay it.
+        self.relay.initialized.acquire(True, 1.0)
+        try:
+            self._record_and_collect()
+        except Exception as exc:  # bookkeeping must never take the session down
+            log.warning(f"session bookkeeping failed: {exc!r}")
+        self._watch()
+
+    def _record_and_collect(self) -> None:
+        import psutil
+
+        from lsp_shim import cleanup, session
+
+        me = psutil.Process()
+        self.create_time = me.create_time()
+        child = self.relay.child
+        try:
+            server_ct = psutil.Process(child.pid).create_time()
+        except psutil.Error:
+            server_ct = 0.0
+        info = self.relay.init_result or {}
+        server_info = info.get("serverInfo") if isinstance(info.get("serverInfo"), dict) else {}
+        name = self.opts.tool or os.path.splitext(os.path.basename(self.plan.source))[0]
+        record = {
+            "pid": me.pid,
+            "create_time": self.create_time,
+            "server": str(server_info.get("name") or name),
+            "version": str(server_info.get("version") or ""),
+            "source": self.plan.source,
+            "copy": self.plan.copy,
+            "command": self.plan.argv,
+            "server_pid": child.pid,
+            "server_create_time": server_ct,
+            "parent_pid": os.getppid(),
+            "editor_pid": self.editor_pid,
+            "workspace": self.root,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.create_time)),
+        }
+        store = open_store(self.opts)
+        store.ensure_tree()
+        if not self.finished:
+            self.record_path = session.write(store.sessions, record)
+        cleanup.collect(store)
+
+    def _watch(self) -> None:
+        from lsp_shim import watch
+
+        probes = [watch.parent_probe()]
+        editor = watch.editor_probe(self.editor_pid, getattr(self, "create_time", time.time()))
+        if editor is not None:
+            probes.append(editor)
+        child = self.relay.child
+
+        def gone() -> None:
+            child.signal()
+            self.relay.stop_later(1.0)
+
+        watch.watch(probes, lambda: child.returncode is not None, gone)
+
+    def finish(self) -> None:
+        from lsp_shim import session
+
+        self.finished = True
+        session.remove(self.record_path)

@@ -1,0 +1,135 @@
+"""What the shim understands of LSP messages: pure functions over message bodies."""
+
+from __future__ import annotations
+
+from lsp_shim.jsonfast import dumps, loads
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# Methods the relay must notice on the client→server path; everything else passes unread.
+_WATCHED = (b'"initialize"', b'"shutdown"', b'"exit"')
+
+
+def peek(body: bytes | bytearray) -> dict[str, Any] | None:
+    """The decoded message if it may be one the relay reacts to, else None (the common case).
+
+    The substring test runs at C speed and skips decoding for almost every message.
+    """
+    for needle in _WATCHED:
+        if needle in body:
+            break
+    else:
+        return None
+    try:
+        msg = loads(body)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+def decode(body: bytes | bytearray) -> dict[str, Any] | None:
+    """The decoded message, or None when it is not a JSON object."""
+    try:
+        msg = loads(body)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+def is_response_to(body: bytes | bytearray, request_id: object) -> dict[str, Any] | None:
+    """The decoded message if it answers `request_id`."""
+    if b'"result"' not in body and b'"error"' not in body:
+        return None
+    msg = decode(body)
+    if msg is None or "method" in msg or msg.get("id") != request_id:
+        return None
+    return msg
+
+
+def uri_to_path(uri: str, windows: bool) -> str | None:
+    """Path of a file: URI (percent-decoded; drive letters on Windows); None for other schemes."""
+    if not uri.startswith("file:"):
+        return None
+    rest = uri[5:]
+    if rest.startswith("//"):
+        rest = rest[2:]
+        slash = rest.find("/")
+        host, rest = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
+        if host and host != "localhost":
+            rest = "//" + host + rest  # UNC share
+    path = _unquote(rest)
+    if windows:
+        if len(path) >= 3 and path[0] == "/" and path[2] == ":":
+            path = path[1:]
+        path = path.replace("/", "\\")
+    return path or None
+
+
+def _unquote(text: str) -> str:
+    """Percent-decoding without importing urllib (its `re` import costs milliseconds)."""
+    if "%" not in text:
+        return text
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8")
+    while i < len(raw):
+        c = raw[i]
+        if c == 0x25 and i + 2 < len(raw) + 0 and _ishex(raw[i + 1 : i + 3]):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(c)
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _ishex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(chr(b) in "0123456789abcdefABCDEF" for b in pair)
+
+
+def workspace_root(params: dict[str, Any], windows: bool) -> str | None:
+    """The first workspace folder, else rootUri, else rootPath of `initialize` params."""
+    folders = params.get("workspaceFolders")
+    if isinstance(folders, list):
+        for folder in folders:
+            if isinstance(folder, dict) and isinstance(folder.get("uri"), str):
+                path = uri_to_path(folder["uri"], windows)
+                if path:
+                    return path
+    uri = params.get("rootUri")
+    if isinstance(uri, str):
+        path = uri_to_path(uri, windows)
+        if path:
+            return path
+    root = params.get("rootPath")
+    return root if isinstance(root, str) and root else None
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    """A whole framed message the shim composes itself."""
+    body = dumps(message)
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def error_response(request_id: object, code: int, message: str) -> bytes:
+    return frame({"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}})
+
+
+def result_response(request_id: object, result: object) -> bytes:
+    return frame({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+
+def show_message(text: str, kind: int = 2) -> bytes:
+    """window/showMessage (1 error, 2 warning, 3 info, 4 log)."""
+    return frame({"jsonrpc": "2.0", "method": "window/showMessage", "params": {"type": kind, "message": text}})
+
+
+def log_message(text: str, kind: int = 3) -> bytes:
+    return frame({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": kind, "message": text}})
+
+
+INTERNAL_ERROR = -32603
+REQUEST_FAILED = -32803
+SERVER_NOT_INITIALIZED = -32002

@@ -1,0 +1,212 @@
+"""Find the real executable of a tool, in the documented order, never picking a shim."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from lsp_shim.errors import ShimError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterator, Mapping
+
+WINDOWS = sys.platform == "win32"
+SCRIPTS = "Scripts" if WINDOWS else "bin"
+_SHIM_MARKER = b"lsp_shim"
+_SMALL = 1 << 20  # console-script launchers are tiny; real servers are megabytes
+
+
+class Resolved:
+    """The executable chosen for a tool, and every place looked at on the way."""
+
+    __slots__ = ("path", "place", "searched")
+
+    def __init__(self, path: str | None, place: str, searched: list[tuple[str, str, str]]) -> None:
+        self.path = path
+        self.place = place
+        self.searched = searched  # (place, path, verdict)
+
+
+def exe_names(tool: str, env: Mapping[str, str]) -> list[str]:
+    """File names a tool may have on this platform."""
+    if not WINDOWS or os.path.splitext(tool)[1]:
+        return [tool]
+    exts = env.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";")
+    # Only real executables: Node and the shim itself cannot start .bat/.cmd without a shell.
+    return [tool + e.lower() for e in exts if e.lower() in (".exe", ".com")] or [tool + ".exe"]
+
+
+def env_key(tool: str) -> str:
+    """Name of the env var holding an explicit path for a tool: LSP_SHIM_RUFF_PATH."""
+    return "LSP_SHIM_" + "".join(c if c.isalnum() else "_" for c in tool).upper() + "_PATH"
+
+
+def workspace_venvs(root: str, env: Mapping[str, str]) -> Iterator[str]:
+    """Virtual environments belonging to the workspace, nearest first."""
+    project_env = env.get("UV_PROJECT_ENVIRONMENT")
+    if project_env:
+        yield project_env if os.path.isabs(project_env) else os.path.join(root, project_env)
+    here = os.path.abspath(root)
+    while True:
+        yield os.path.join(here, ".venv")
+        yield os.path.join(here, "venv")
+        parent = os.path.dirname(here)
+        if parent == here:
+            return
+        here = parent
+
+
+def uv_tool_bin_dirs(env: Mapping[str, str]) -> Iterator[str]:
+    """Where `uv tool install` puts entry points, in uv's own order."""
+    if env.get("UV_TOOL_BIN_DIR"):
+        yield env["UV_TOOL_BIN_DIR"]
+    if env.get("XDG_BIN_HOME"):
+        yield env["XDG_BIN_HOME"]
+    yield os.path.join(os.path.expanduser("~"), ".local", "bin")
+
+
+def interpreter_scripts(python: str) -> str:
+    """Ask an interpreter for its scripts directory."""
+    import subprocess
+
+    code = "import sysconfig; print(sysconfig.get_path('scripts'))"
+    try:
+        out = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ShimError(
+            f"cannot ask the interpreter {python} for its scripts directory ({exc}); "
+            "set LSP_SHIM_PYTHON / --python to a working Python"
+        ) from None
+    return out
+
+
+def candidate_dirs(
+    root: str, env: Mapping[str, str], python: str | None
+) -> Iterator[tuple[str, str]]:
+    """(place, directory) pairs in resolution order, PATH last."""
+    for venv in workspace_venvs(root, env):
+        yield "workspace venv", os.path.join(venv, SCRIPTS)
+    if env.get("VIRTUAL_ENV"):
+        yield "VIRTUAL_ENV", os.path.join(env["VIRTUAL_ENV"], SCRIPTS)
+    if env.get("CONDA_PREFIX"):
+        yield "CONDA_PREFIX", os.path.join(env["CONDA_PREFIX"], SCRIPTS)
+    if python:
+        yield f"interpreter {python}", interpreter_scripts(python)
+    for d in uv_tool_bin_dirs(env):
+        yield "uv tool bin dir", d
+    for d in env.get("PATH", os.defpath).split(os.pathsep):
+        if d:
+            yield "PATH", d
+
+
+def is_shim(path: str) -> bool:
+    """True if the file is one of our own console-script launchers (recursion guard)."""
+    try:
+        if os.stat(path).st_size >= _SMALL:
+            return False
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    if _SHIM_MARKER in data:
+        return True
+    if b"PK\x05\x06" in data:  # Windows launchers carry their script as an appended zip
+        import io
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return any(_SHIM_MARKER in z.read(n) for n in z.namelist() if n.endswith(".py"))
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return False
+    return False
+
+
+def _verdict(path: str) -> str:
+    """'ok' for a runnable file, else why not."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "missing"
+    if not (st.st_mode & 0o170000 == 0o100000):
+        return "not a file"
+    if not WINDOWS and not os.access(path, os.X_OK):
+        return "not executable"
+    if is_shim(path):
+        return "is lsp-shim itself (skipped)"
+    return "ok"
+
+
+def resolve(
+    tool: str, root: str, env: Mapping[str, str], python: str | None = None, stop: bool = True
+) -> Resolved:
+    """Find `tool`; with stop=False keep looking to report every place (for `doctor`)."""
+    searched: list[tuple[str, str, str]] = []
+    chosen: tuple[str, str] | None = None
+    explicit = env.get(env_key(tool))
+    if explicit:
+        verdict = _verdict(explicit)
+        searched.append((env_key(tool), explicit, verdict))
+        if verdict != "ok":
+            raise ShimError(
+                f"{env_key(tool)}={explicit} is {verdict}; point it at the real {tool} executable "
+                "or unset it"
+            )
+        chosen = (explicit, env_key(tool))
+        if stop:
+            return Resolved(explicit, env_key(tool), searched)
+    names = exe_names(tool, env)
+    seen: set[str] = set()
+    for place, directory in candidate_dirs(root, env, python):
+        for name in names:
+            path = os.path.join(directory, name)
+            if path in seen:
+                continue
+            seen.add(path)
+            verdict = _verdict(path)
+            if verdict == "missing" and (stop or place == "PATH"):
+                if stop:
+                    searched.append((place, path, verdict))
+                continue
+            searched.append((place, path, verdict))
+            if verdict == "ok" and chosen is None:
+                chosen = (path, place)
+                if stop:
+                    return Resolved(path, place, searched)
+    if chosen:
+        return Resolved(chosen[0], chosen[1], searched)
+    return Resolved(None, "", searched)
+
+
+def resolve_command(command: str, env: Mapping[str, str]) -> str:
+    """Resolve the COMMAND of the generic form when it is a path or a plain PATH lookup."""
+    if os.path.dirname(command):
+        verdict = _verdict(command)
+        if verdict != "ok":
+            raise ShimError(f"{command} is {verdict}; give the path of an executable server")
+        return os.path.abspath(command)
+    for d in env.get("PATH", os.defpath).split(os.pathsep):
+        for name in exe_names(command, env):
+            path = os.path.join(d, name)
+            if d and _verdict(path) == "ok":
+                return path
+    raise ShimError(f"{command} was not found on PATH; give its full path")
+
+
+def not_found_message(tool: str, res: Resolved) -> str:
+    """One line naming the places searched and the fix."""
+    places: list[str] = []
+    for place, path, _ in res.searched:
+        label = f"{place}: {os.path.dirname(path)}" if place != "PATH" else "PATH"
+        if label not in places:
+            places.append(label)
+    shown = "; ".join(places[:8]) + ("; …" if len(places) > 8 else "")
+    skipped = [p for _, p, v in res.searched if v.startswith("is lsp-shim")]
+    hint = f" (found only lsp-shim itself at {skipped[0]})" if skipped else ""
+    return (
+        f"{tool} not found{hint}. Looked in {shown}. Install {tool} in the project's venv "
+        f"(uv add --dev {tool}) or set {env_key(tool)} to its path"
+    )

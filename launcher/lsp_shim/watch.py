@@ -1,0 +1,62 @@
+"""Watch the editor: when it dies without closing our stdin, stop the server within 2 s."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from lsp_shim import log
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+INTERVAL = 0.5
+
+
+def editor_probe(pid: int | None, not_after: float) -> Callable[[], bool] | None:
+    """A cheap 'is the editor still there' check, or None if the pid is unusable.
+
+    A process that started after us cannot be the editor that started us: pid reuse.
+    """
+    import psutil
+
+    if not isinstance(pid, int) or pid <= 0:
+        return None
+    try:
+        proc = psutil.Process(pid)
+        if proc.create_time() > not_after + 1.0:
+            return None
+    except psutil.Error:
+        return lambda: False
+    return proc.is_running  # compares the create time, so a reused pid reads as gone
+
+
+def parent_probe() -> Callable[[], bool]:
+    """Is the process that started us alive? POSIX: free via getppid; Windows: psutil."""
+    if sys.platform != "win32":
+        original = os.getppid()
+        return lambda: os.getppid() == original
+    import psutil
+
+    try:
+        parent = psutil.Process(os.getppid())
+    except psutil.Error:
+        return lambda: False
+    return parent.is_running
+
+
+def watch(probes: list[Callable[[], bool]], done: Callable[[], bool], on_gone: Callable[[], None]) -> None:
+    """Poll the probes until `done()`; call on_gone once when any reports its process gone."""
+    while not done():
+        for probe in probes:
+            try:
+                alive = probe()
+            except Exception:  # a vanished process can surface as any psutil error
+                alive = False
+            if not alive:
+                log.info("the editor is gone; stopping the server")
+                on_gone()
+                return
+        time.sleep(INTERVAL)
