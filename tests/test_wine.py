@@ -1,0 +1,425 @@
+"""The Windows proof, under Wine: a running ruff.exe cannot be deleted, a shimmed one can.
+
+Windows refuses to delete a running image, and any hard link to it; Linux does not, so only
+Wine (which enforces the Windows rule in wineserver) can show the failure and the fix here.
+
+(a) without the shim: ``wine64 ruff.exe server`` answers ``initialize``; then
+    ``wine64 cmd /c del`` of ruff.exe, and of a hard link to it, leaves the files in place;
+    after the server exits, both deletes work.
+(b) with the shim: ``lsp-shim --shadow X/ruff.exe -- wine64 X/ruff.exe server``; while the
+    session is live the same deletes remove both files, and the session still answers LSP
+    requests, then shuts down with exit code 0.
+
+``cmd /c del`` exits 0 even after "Access denied.", so every check looks at the file itself.
+Setup (Wine, the ProcessPrng stub DLL, a prefix, ruff.exe) is ``scripts/setup-wine.sh``; the
+tests skip only when it reports that Wine cannot be installed (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SETUP_SCRIPT = REPO / "scripts" / "setup-wine.sh"
+LSP_SHIM = Path(sys.executable).parent / "lsp-shim"
+
+# Fresh setup installs packages (apt waits up to 600 s for other engineers' locks) and boots a
+# prefix; pytest-timeout counts fixture setup against the first test that uses it.
+SETUP_TIMEOUT = 1500
+WINE_TEST_TIMEOUT = SETUP_TIMEOUT + 300
+LSP_TIMEOUT = 60.0  # one request; a cold wineserver plus ruff.exe start takes a few seconds
+DEL_TIMEOUT = 60.0
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(WINE_TEST_TIMEOUT)]
+
+UNFORMATTED = "x  =  [1,2 ,3]\n"
+FORMATTED = "x = [1, 2, 3]\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Wine environment
+
+
+@dataclass(frozen=True)
+class Wine:
+    wine64: Path
+    wineserver: Path
+    ruff_exe: Path  # the cached pristine copy: tests copy it, never delete it
+    ruff_version: str
+    env: dict[str, str]  # environment for every Wine process (WINEPREFIX, WINEDEBUG, ...)
+
+    def cmd(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.wine64), "cmd", "/c", *args],
+            check=False,  # cmd exits 0 even after "Access denied.": callers check the file
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=DEL_TIMEOUT,
+        )
+
+    def delete(self, path: Path) -> str:
+        """``cmd /c del`` the file through Windows semantics; returns what cmd printed."""
+        done = self.cmd("del", win_path(path))
+        return f"exit {done.returncode}, stdout {done.stdout.strip()!r}, stderr {done.stderr.strip()!r}"
+
+
+def win_path(path: Path) -> str:
+    """The Windows path of a Unix path through the default ``Z:`` -> ``/`` drive."""
+    return "Z:" + str(path.resolve()).replace("/", "\\")
+
+
+def win_uri(path: Path) -> str:
+    """``file:///Z:/tmp/...``: the URI form ruff.exe expects for files of this machine."""
+    return "file:///Z:" + path.resolve().as_posix()
+
+
+@pytest.fixture(scope="session")
+def wine() -> Wine:
+    try:
+        done = subprocess.run(
+            ["bash", str(SETUP_SCRIPT)],
+            check=False,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=SETUP_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{SETUP_SCRIPT} did not finish within {SETUP_TIMEOUT} s")
+    lines = done.stdout.strip().splitlines()
+    line = lines[-1] if lines else f"(no output; stderr: {done.stderr.strip()[-500:]!r})"
+    if done.returncode == 2:
+        pytest.skip(f"Wine cannot be installed here: {line}")
+    if done.returncode != 0:
+        pytest.fail(
+            f"{SETUP_SCRIPT} failed (exit {done.returncode}): {line}\n{done.stderr[-3000:]}"
+        )
+
+    cache = Path(os.environ.get("LSP_SHIM_WINE_DIR", Path.home() / ".cache" / "lsp-shim-wine"))
+    values: dict[str, str] = {}
+    for raw in (cache / "env").read_text().splitlines():
+        key, sep, value = raw.partition("=")
+        if sep:
+            values[key] = value
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    for key in ("WINEPREFIX", "WINEARCH", "WINEDEBUG", "WINEDLLOVERRIDES"):
+        env[key] = values[key]
+    return Wine(
+        wine64=Path(values["WINE"]),
+        wineserver=Path(values["WINESERVER"]),
+        ruff_exe=Path(values["RUFF_EXE"]),
+        ruff_version=values["RUFF_VERSION"],
+        env=env,
+    )
+
+
+@dataclass(frozen=True)
+class Install:
+    """A private "installed" ruff.exe (as in a venv's Scripts dir) plus a hard link to it."""
+
+    exe: Path
+    link: Path
+    workspace: Path
+
+
+@pytest.fixture
+def install(wine: Wine, tmp_path: Path) -> Install:
+    scripts = tmp_path / "venv" / "Scripts"
+    scripts.mkdir(parents=True)
+    exe = scripts / "ruff.exe"
+    shutil.copy2(wine.ruff_exe, exe)
+    link = tmp_path / "ruff-hardlink.exe"
+    os.link(exe, link)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "a.py").write_text(UNFORMATTED)
+    return Install(exe=exe, link=link, workspace=workspace)
+
+
+# --------------------------------------------------------------------------------------------
+# A tiny LSP client: Content-Length framing over the process's pipes, one reader thread.
+
+
+class LspError(AssertionError):
+    pass
+
+
+class LspClient:
+    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        self.cmd = cmd
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=cwd,
+        )
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self._stdin: IO[bytes] = self.proc.stdin
+        self._write_lock = threading.Lock()
+        self._next_id = 0
+        self._responses: dict[int | str, queue.Queue[dict[str, Any]]] = {}
+        self._responses_lock = threading.Lock()
+        self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.server_requests: list[dict[str, Any]] = []
+        self.stderr = bytearray()
+        self._eof = threading.Event()
+        threading.Thread(target=self._read_stdout, args=(self.proc.stdout,), daemon=True).start()
+        threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True).start()
+
+    # -- wire
+    def _send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        with self._write_lock:
+            self._stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self._stdin.flush()
+
+    def _read_stdout(self, stream: IO[bytes]) -> None:
+        try:
+            while True:
+                length = -1
+                while True:
+                    header = stream.readline()
+                    if not header:
+                        return
+                    header = header.strip()
+                    if not header:
+                        break
+                    name, _, value = header.decode("ascii").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                if length < 0:
+                    raise LspError("message without Content-Length")
+                body = stream.read(length)
+                if len(body) < length:
+                    return
+                self._dispatch(json.loads(body))
+        finally:
+            self._eof.set()
+
+    def _read_stderr(self, stream: IO[bytes]) -> None:
+        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+            self.stderr += chunk
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "method" in message and "id" in message:
+            # A request from the server (client/registerCapability, workspace/configuration...).
+            self.server_requests.append(message)
+            result: Any = None
+            if message["method"] == "workspace/configuration":
+                result = [None for _ in message.get("params", {}).get("items", [])]
+            self._send({"id": message["id"], "result": result})
+        elif "method" in message:
+            self.notifications.put(message)
+        elif isinstance(msg_id := message.get("id"), (int, str)):
+            with self._responses_lock:
+                box = self._responses.setdefault(msg_id, queue.Queue())
+            box.put(message)
+        else:
+            raise LspError(f"unexpected message from the server: {message!r}")
+
+    # -- API
+    def request(self, method: str, params: Any, timeout: float = LSP_TIMEOUT) -> dict[str, Any]:
+        """Send a request; return the whole response (``result`` or ``error``)."""
+        self._next_id += 1
+        msg_id = self._next_id
+        with self._responses_lock:
+            box = self._responses.setdefault(msg_id, queue.Queue())
+        self._send({"id": msg_id, "method": method, "params": params})
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return box.get(timeout=0.1)
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise LspError(f"no answer to {method} within {timeout} s; {self.describe()}")
+                if self._eof.is_set() and box.empty():
+                    raise LspError(
+                        f"stdout closed before the answer to {method}; {self.describe()}"
+                    )
+
+    def result(self, method: str, params: Any, timeout: float = LSP_TIMEOUT) -> Any:
+        response = self.request(method, params, timeout)
+        if "error" in response:
+            raise LspError(f"{method} failed: {response['error']}")
+        return response.get("result")
+
+    def notify(self, method: str, params: Any = None) -> None:
+        message: dict[str, Any] = {"method": method}
+        if params is not None:
+            message["params"] = params
+        self._send(message)
+
+    def wait_exit(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise LspError(f"{self.cmd[0]} did not exit within {timeout} s; {self.describe()}")
+
+    def describe(self) -> str:
+        code = self.proc.poll()
+        state = "running" if code is None else f"exited {code}"
+        tail = bytes(self.stderr[-2000:]).decode(errors="replace")
+        return f"process {state}, stderr tail: {tail!r}"
+
+    def close(self) -> None:
+        """Last resort: end the process we started (by its pid only)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+@pytest.fixture
+def clients() -> Iterator[list[LspClient]]:
+    started: list[LspClient] = []
+    yield started
+    for client in started:
+        client.close()
+
+
+def initialize(client: LspClient, workspace: Path) -> dict[str, Any]:
+    result: dict[str, Any] = client.result(
+        "initialize",
+        {
+            "processId": None,  # a Linux pid means nothing to a Windows process
+            "clientInfo": {"name": "lsp-shim test_wine"},
+            "rootUri": win_uri(workspace),
+            "workspaceFolders": [{"uri": win_uri(workspace), "name": workspace.name}],
+            "capabilities": {
+                "textDocument": {"formatting": {"dynamicRegistration": False}},
+                "workspace": {"workspaceFolders": True},
+            },
+        },
+    )
+    client.notify("initialized", {})
+    return result
+
+
+def check_still_serving(client: LspClient, workspace: Path) -> None:
+    """The session answers a real request: format a document."""
+    doc = workspace / "a.py"
+    uri = win_uri(doc)
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": UNFORMATTED}},
+    )
+    edits = client.result(
+        "textDocument/formatting",
+        {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
+    )
+    assert isinstance(edits, list) and edits, f"formatting returned no edits: {edits!r}"
+    assert FORMATTED.strip() in "".join(edit["newText"] for edit in edits), edits
+
+
+def shutdown(client: LspClient) -> int:
+    assert client.result("shutdown", None) is None
+    client.notify("exit")
+    return client.wait_exit(60)
+
+
+def mapped_files(pid: int) -> set[Path]:
+    """Files mapped by a process and its descendants (Wine maps the .exe it runs)."""
+    # psutil is a dependency of lsp-shim; imported here so collection never needs it.
+    import psutil  # type: ignore[import-untyped,unused-ignore]
+
+    root = psutil.Process(pid)
+    paths: set[Path] = set()
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            maps = proc.memory_maps(grouped=True)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        for region in maps:
+            path = region.path.removesuffix(" (deleted)")
+            if path.startswith("/"):
+                paths.add(Path(path))
+    return paths
+
+
+def server_info(result: dict[str, Any]) -> str:
+    info = result.get("serverInfo") or {}
+    return f"{info.get('name')} {info.get('version')}"
+
+
+# --------------------------------------------------------------------------------------------
+# The tests
+
+
+def test_wine_denies_deleting_running_ruff_exe(
+    wine: Wine, install: Install, clients: list[LspClient]
+) -> None:
+    """(a) The problem: a running ruff.exe and its hard link cannot be deleted."""
+    client = LspClient([str(wine.wine64), str(install.exe), "server"], env=wine.env)
+    clients.append(client)
+    result = initialize(client, install.workspace)
+    assert "capabilities" in result, result
+    assert server_info(result) == f"ruff {wine.ruff_version}", result.get("serverInfo")
+
+    out = wine.delete(install.exe)
+    assert install.exe.exists(), f"Wine deleted the running ruff.exe ({out}): the proof is void"
+    out = wine.delete(install.link)
+    assert install.link.exists(), f"Wine deleted a hard link of the running ruff.exe ({out})"
+
+    check_still_serving(client, install.workspace)
+    code = shutdown(client)
+    assert code == 0, client.describe()
+
+    out = wine.delete(install.exe)
+    assert not install.exe.exists(), f"del of ruff.exe after the server exited failed: {out}"
+    out = wine.delete(install.link)
+    assert not install.link.exists(), f"del of the hard link after the server exited failed: {out}"
+
+
+def test_wine_shim_frees_installed_ruff_exe(
+    wine: Wine, install: Install, clients: list[LspClient], tmp_path: Path
+) -> None:
+    """(b) The fix: through lsp-shim, ruff.exe and its hard link delete while the server runs."""
+    if not LSP_SHIM.exists():
+        pytest.fail(f"{LSP_SHIM} is missing: install the package (pip install -e .)")
+    store = tmp_path / "store"
+    env = {**wine.env, "LSP_SHIM_STORE": str(store)}
+    server = [str(wine.wine64), str(install.exe), "server"]
+    client = LspClient([str(LSP_SHIM), "--shadow", str(install.exe), "--", *server], env=env)
+    clients.append(client)
+    result = initialize(client, install.workspace)
+    assert server_info(result) == f"ruff {wine.ruff_version}", result.get("serverInfo")
+
+    out = wine.delete(install.exe)
+    assert not install.exe.exists(), f"installed ruff.exe still held through the shim: {out}"
+    out = wine.delete(install.link)
+    assert not install.link.exists(), f"hard link of ruff.exe still held through the shim: {out}"
+
+    # The Linux-side view of the same fact: Wine maps the PE image it runs, so the server under
+    # the shim maps an .exe inside LSP_SHIM_STORE, and not the installed file (" (deleted)" now).
+    exes = {p for p in mapped_files(client.proc.pid) if p.suffix.lower() == ".exe"}
+    assert install.exe.resolve() not in exes, f"the shim runs the installed ruff.exe: {exes}"
+    from_store = [p for p in exes if p.is_relative_to(store.resolve())]
+    assert from_store, f"no .exe under LSP_SHIM_STORE={store} is mapped by the shim's tree: {exes}"
+
+    check_still_serving(client, install.workspace)
+    code = shutdown(client)
+    assert code == 0, f"lsp-shim exit code {code}; {client.describe()}"
