@@ -30,7 +30,7 @@ EDITORS: dict[str, Callable[[Context], Plan]] = {
 ALIASES = {"code": "vscode", "nvim": "neovim", "hx": "helix", "subl": "sublime"}
 PROG = "lsp-shim configure"
 
-__all__ = ["ConfigureError", "EDITORS", "main", "run"]
+__all__ = ["EDITORS", "ConfigureError", "main", "run"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,9 +42,11 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Make an editor start ruff (and ty, where the editor has it) through the "
-            "ruff-shim / ty-shim drop-ins of this lsp-shim install, by absolute path."
+            "Make an editor start ruff (and ty, where the editor has it) through the\n"
+            "drop-ins ruff-shim and ty-shim of this install, by absolute path. Existing\n"
+            "settings files are merged into (comments kept) and a diff is printed."
         ),
     )
     p.add_argument("editor", metavar="EDITOR", help=", ".join(EDITORS))
@@ -80,7 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     except Exception as e:  # noqa: BLE001 - the promise is one line and exit 2, never a traceback
-        print(f"{PROG}: error: internal error {type(e).__name__}: {e}; please report it", file=sys.stderr)
+        print(
+            f"{PROG}: error: internal error {type(e).__name__}: {e}; please report it",
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -95,9 +100,7 @@ def run(argv: list[str], system: System, shims: Shims | None, out: TextIO) -> in
     project = (ns.project or Path.cwd()).absolute()
     if ns.project is not None and not project.is_dir():
         raise ConfigureError(f"--project {ns.project} is not a directory", "pass a project folder")
-    ctx = Context(
-        shims=shims or find_shims(), system=system, project=project, user=bool(ns.user)
-    )
+    ctx = Context(shims=shims or find_shims(), system=system, project=project, user=bool(ns.user))
     plan = EDITORS[name](ctx)
     if isinstance(plan, Snippet):
         out.write(plan.text)

@@ -22,12 +22,12 @@ def snippet(ruff: str, ty: str) -> str:
         ";; eglot (one server per mode; use the ty line instead to run ty):\n"
         "(with-eval-after-load 'eglot\n"
         "  (add-to-list 'eglot-server-programs\n"
-        f"               '((python-mode python-ts-mode) . ({r} \"server\"))))\n"
-        f";; '((python-mode python-ts-mode) . ({t} \"server\"))\n"
+        f'               \'((python-mode python-ts-mode) . ({r} "server"))))\n'
+        f';; \'((python-mode python-ts-mode) . ({t} "server"))\n'
         "\n"
         ";; lsp-mode:\n"
-        f"(setq lsp-ruff-server-command '({r} \"server\"))\n"
-        f"(setq lsp-python-ty-clients-server-command '({t} \"server\"))\n"
+        f'(setq lsp-ruff-server-command \'({r} "server"))\n'
+        f'(setq lsp-python-ty-clients-server-command \'({t} "server"))\n'
     )
 
 

@@ -42,4 +42,3 @@ def fragment(settings: list[Setting], unit: str) -> str:
             node = child
         node[key_path[-1]] = value
     return jsonc.dump(merged, "", unit, "\n") + "\n"
-

@@ -33,9 +33,7 @@ def snippet(ruff: str, ty: str) -> str:
 def plan(ctx: Context) -> Plan:
     s = ctx.system
     config = s.environ.get("XDG_CONFIG_HOME") or "~/.config"
-    where = (
-        r"%LOCALAPPDATA%\nvim\init.lua" if s.windows else f"{config.rstrip('/')}/nvim/init.lua"
-    )
+    where = r"%LOCALAPPDATA%\nvim\init.lua" if s.windows else f"{config.rstrip('/')}/nvim/init.lua"
     return Snippet(
         text=snippet(ctx.shims.ruff, ctx.shims.ty),
         where=f"Neovim is configured in Lua: add this to {where} (configure never edits it)",

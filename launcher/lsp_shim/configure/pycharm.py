@@ -23,10 +23,9 @@ Sources (public repositories, checked with the search tools):
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from pathlib import Path, PurePath
+from pathlib import PurePath
 
 from . import xmledit
 from .errors import ConfigureError
@@ -165,13 +164,3 @@ def render_templates(shims: Shims = PLACEHOLDER) -> dict[str, str]:
         "lsp4ij/ruff-shim/template.json": ruff_t,
         "lsp4ij/ty-shim/template.json": ty_t,
     }
-
-
-if __name__ == "__main__":
-    # Regenerate pycharm-config/: python -m lsp_shim.configure.pycharm pycharm-config
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "pycharm-config")
-    for rel, text in render_templates().items():
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
-        print(target)

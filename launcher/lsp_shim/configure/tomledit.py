@@ -221,12 +221,19 @@ def _lookup(data: dict[str, Any], path: tuple[str, ...]) -> Any:
 def _without(data: dict[str, Any], table: tuple[str, ...], keys: list[str]) -> dict[str, Any]:
     """A deep copy of data with table.keys removed, to compare everything else."""
     copy: dict[str, Any] = json.loads(json.dumps(data, default=str))
-    node: Any = copy
+    chain: list[dict[str, Any]] = [copy]
     for part in table:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict):
-        for key in keys:
-            node.pop(key, None)
+        child = chain[-1].get(part)
+        if not isinstance(child, dict):
+            return copy
+        chain.append(child)
+    for key in keys:
+        chain[-1].pop(key, None)
+    # A table that only exists to hold those keys (the one set_table appends) counts as absent.
+    for parent, part, child in reversed(list(zip(chain, table, chain[1:]))):
+        if child:
+            break
+        del parent[part]
     return copy
 
 
@@ -239,6 +246,8 @@ def set_table(
 ) -> str:
     """`text` with keys of [table] set; the table is appended when absent."""
     before = loads(text)
+    if before is not None and all(_lookup(before, (*table, k)) == v for k, v in values.items()):
+        return text  # already set, however the user spelled it
     scanner = _Scanner(text)
     tables = [t for t in scanner.tables() if t.name == table]
     if len(tables) > 1:
