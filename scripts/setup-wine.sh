@@ -176,8 +176,11 @@ with zipfile.ZipFile(wheel) as zf:
         shutil.copyfileobj(src, out)
 PY
     # Smoke check: without ProcessPrng ruff.exe exits 53 before printing anything.
-    out=$(timeout 120 "$WINE" "$RUFF_EXE.tmp" --version 2>>"$LOG") \
+    # (Output to a file, not $(...): wineserver inherits the pipe and would hold it open.)
+    timeout 120 "$WINE" "$RUFF_EXE.tmp" --version >"$DIR/version.out" 2>>"$LOG" \
         || fail 1 "FAILED: ruff.exe --version under Wine exited $? (ProcessPrng stub not picked up?)"
+    out=$(tr -d '\r' <"$DIR/version.out")
+    rm -f "$DIR/version.out"
     [[ $out == "ruff $RUFF_VERSION" ]] || fail 1 "FAILED: ruff.exe --version printed '$out'"
     mv -f "$RUFF_EXE.tmp" "$RUFF_EXE"
 fi

@@ -17,20 +17,17 @@ tests skip only when it reports that Wine cannot be installed (exit 2).
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+from lspclient import LspClient  # tests/ is on sys.path (tests/conftest.py, pytest rootdir)
 
 REPO = Path(__file__).resolve().parent.parent
 SETUP_SCRIPT = REPO / "scripts" / "setup-wine.sh"
@@ -118,7 +115,10 @@ def wine() -> Wine:
         key, sep, value = raw.partition("=")
         if sep:
             values[key] = value
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    dropped = ("DISPLAY", "WAYLAND_DISPLAY")  # headless: Wine must not open windows
+    env = {
+        k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("LSP_SHIM_")
+    }
     for key in ("WINEPREFIX", "WINEARCH", "WINEDEBUG", "WINEDLLOVERRIDES"):
         env[key] = values[key]
     return Wine(
@@ -154,143 +154,7 @@ def install(wine: Wine, tmp_path: Path) -> Install:
 
 
 # --------------------------------------------------------------------------------------------
-# A tiny LSP client: Content-Length framing over the process's pipes, one reader thread.
-
-
-class LspError(AssertionError):
-    pass
-
-
-class LspClient:
-    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        self.cmd = cmd
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=cwd,
-        )
-        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
-        self._stdin: IO[bytes] = self.proc.stdin
-        self._write_lock = threading.Lock()
-        self._next_id = 0
-        self._responses: dict[int | str, queue.Queue[dict[str, Any]]] = {}
-        self._responses_lock = threading.Lock()
-        self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.server_requests: list[dict[str, Any]] = []
-        self.stderr = bytearray()
-        self._eof = threading.Event()
-        threading.Thread(target=self._read_stdout, args=(self.proc.stdout,), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True).start()
-
-    # -- wire
-    def _send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        with self._write_lock:
-            self._stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            self._stdin.flush()
-
-    def _read_stdout(self, stream: IO[bytes]) -> None:
-        try:
-            while True:
-                length = -1
-                while True:
-                    header = stream.readline()
-                    if not header:
-                        return
-                    header = header.strip()
-                    if not header:
-                        break
-                    name, _, value = header.decode("ascii").partition(":")
-                    if name.strip().lower() == "content-length":
-                        length = int(value)
-                if length < 0:
-                    raise LspError("message without Content-Length")
-                body = stream.read(length)
-                if len(body) < length:
-                    return
-                self._dispatch(json.loads(body))
-        finally:
-            self._eof.set()
-
-    def _read_stderr(self, stream: IO[bytes]) -> None:
-        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
-            self.stderr += chunk
-
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        if "method" in message and "id" in message:
-            # A request from the server (client/registerCapability, workspace/configuration...).
-            self.server_requests.append(message)
-            result: Any = None
-            if message["method"] == "workspace/configuration":
-                result = [None for _ in message.get("params", {}).get("items", [])]
-            self._send({"id": message["id"], "result": result})
-        elif "method" in message:
-            self.notifications.put(message)
-        elif isinstance(msg_id := message.get("id"), (int, str)):
-            with self._responses_lock:
-                box = self._responses.setdefault(msg_id, queue.Queue())
-            box.put(message)
-        else:
-            raise LspError(f"unexpected message from the server: {message!r}")
-
-    # -- API
-    def request(self, method: str, params: Any, timeout: float = LSP_TIMEOUT) -> dict[str, Any]:
-        """Send a request; return the whole response (``result`` or ``error``)."""
-        self._next_id += 1
-        msg_id = self._next_id
-        with self._responses_lock:
-            box = self._responses.setdefault(msg_id, queue.Queue())
-        self._send({"id": msg_id, "method": method, "params": params})
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return box.get(timeout=0.1)
-            except queue.Empty:
-                if time.monotonic() > deadline:
-                    raise LspError(f"no answer to {method} within {timeout} s; {self.describe()}")
-                if self._eof.is_set() and box.empty():
-                    raise LspError(
-                        f"stdout closed before the answer to {method}; {self.describe()}"
-                    )
-
-    def result(self, method: str, params: Any, timeout: float = LSP_TIMEOUT) -> Any:
-        response = self.request(method, params, timeout)
-        if "error" in response:
-            raise LspError(f"{method} failed: {response['error']}")
-        return response.get("result")
-
-    def notify(self, method: str, params: Any = None) -> None:
-        message: dict[str, Any] = {"method": method}
-        if params is not None:
-            message["params"] = params
-        self._send(message)
-
-    def wait_exit(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise LspError(f"{self.cmd[0]} did not exit within {timeout} s; {self.describe()}")
-
-    def describe(self) -> str:
-        code = self.proc.poll()
-        state = "running" if code is None else f"exited {code}"
-        tail = bytes(self.stderr[-2000:]).decode(errors="replace")
-        return f"process {state}, stderr tail: {tail!r}"
-
-    def close(self) -> None:
-        """Last resort: end the process we started (by its pid only)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+# LSP over pipes: tests/lspclient.py (it answers the server's own requests like an editor).
 
 
 @pytest.fixture
@@ -298,11 +162,28 @@ def clients() -> Iterator[list[LspClient]]:
     started: list[LspClient] = []
     yield started
     for client in started:
-        client.close()
+        client.close()  # kills, by its pid, only a process the test left running
+
+
+def describe(client: LspClient) -> str:
+    code = client.proc.poll()
+    state = "running" if code is None else f"exited {code}"
+    return f"process {state}, stderr tail: {client.stderr[-2000:]!r}"
+
+
+def result(client: LspClient, method: str, params: Any) -> Any:
+    """The result of a request; an LSP error or no answer fails the test."""
+    try:
+        response = client.request(method, params, LSP_TIMEOUT)
+    except TimeoutError:
+        pytest.fail(f"no answer to {method} within {LSP_TIMEOUT} s; {describe(client)}")
+    assert "error" not in response, f"{method} failed: {response['error']}; {describe(client)}"
+    return response.get("result")
 
 
 def initialize(client: LspClient, workspace: Path) -> dict[str, Any]:
-    result: dict[str, Any] = client.result(
+    init: dict[str, Any] = result(
+        client,
         "initialize",
         {
             "processId": None,  # a Linux pid means nothing to a Windows process
@@ -316,7 +197,7 @@ def initialize(client: LspClient, workspace: Path) -> dict[str, Any]:
         },
     )
     client.notify("initialized", {})
-    return result
+    return init
 
 
 def check_still_serving(client: LspClient, workspace: Path) -> None:
@@ -327,7 +208,8 @@ def check_still_serving(client: LspClient, workspace: Path) -> None:
         "textDocument/didOpen",
         {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": UNFORMATTED}},
     )
-    edits = client.result(
+    edits = result(
+        client,
         "textDocument/formatting",
         {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
     )
@@ -336,9 +218,12 @@ def check_still_serving(client: LspClient, workspace: Path) -> None:
 
 
 def shutdown(client: LspClient) -> int:
-    assert client.result("shutdown", None) is None
+    assert result(client, "shutdown", None) is None
     client.notify("exit")
-    return client.wait_exit(60)
+    try:
+        return client.proc.wait(60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the server did not exit 60 s after exit; {describe(client)}")
 
 
 def mapped_files(pid: int) -> set[Path]:
@@ -375,9 +260,9 @@ def test_wine_denies_deleting_running_ruff_exe(
     """(a) The problem: a running ruff.exe and its hard link cannot be deleted."""
     client = LspClient([str(wine.wine64), str(install.exe), "server"], env=wine.env)
     clients.append(client)
-    result = initialize(client, install.workspace)
-    assert "capabilities" in result, result
-    assert server_info(result) == f"ruff {wine.ruff_version}", result.get("serverInfo")
+    init = initialize(client, install.workspace)
+    assert "capabilities" in init, init
+    assert server_info(init) == f"ruff {wine.ruff_version}", init.get("serverInfo")
 
     out = wine.delete(install.exe)
     assert install.exe.exists(), f"Wine deleted the running ruff.exe ({out}): the proof is void"
@@ -386,7 +271,7 @@ def test_wine_denies_deleting_running_ruff_exe(
 
     check_still_serving(client, install.workspace)
     code = shutdown(client)
-    assert code == 0, client.describe()
+    assert code == 0, describe(client)
 
     out = wine.delete(install.exe)
     assert not install.exe.exists(), f"del of ruff.exe after the server exited failed: {out}"
@@ -405,8 +290,8 @@ def test_wine_shim_frees_installed_ruff_exe(
     server = [str(wine.wine64), str(install.exe), "server"]
     client = LspClient([str(LSP_SHIM), "--shadow", str(install.exe), "--", *server], env=env)
     clients.append(client)
-    result = initialize(client, install.workspace)
-    assert server_info(result) == f"ruff {wine.ruff_version}", result.get("serverInfo")
+    init = initialize(client, install.workspace)
+    assert server_info(init) == f"ruff {wine.ruff_version}", init.get("serverInfo")
 
     out = wine.delete(install.exe)
     assert not install.exe.exists(), f"installed ruff.exe still held through the shim: {out}"
@@ -422,4 +307,4 @@ def test_wine_shim_frees_installed_ruff_exe(
 
     check_still_serving(client, install.workspace)
     code = shutdown(client)
-    assert code == 0, f"lsp-shim exit code {code}; {client.describe()}"
+    assert code == 0, f"lsp-shim exit code {code}; {describe(client)}"
