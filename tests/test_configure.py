@@ -536,3 +536,21 @@ def test_console_script_print_and_snippets(tmp_path: Path) -> None:
     result = script("vscode", "--print", cwd=tmp_path)
     assert result.returncode == 0 and not (tmp_path / ".vscode").exists()
     assert "ruff.path" in parse_jsonc(result.stdout.partition("\n")[2])  # type: ignore[operator]
+
+
+def test_windows_style_shim_paths_round_trip(tmp_path: Path) -> None:
+    win = Shims(
+        ruff="C:\\Program Files\\Tools\\Scripts\\ruff-shim.exe",
+        ty="C:\\Program Files\\Tools\\Scripts\\ty-shim.exe",
+    )
+    for editor in ("vscode", "zed", "helix", "pycharm"):
+        assert run([editor, "--project", str(tmp_path)], System(), win, io.StringIO()) == 0
+    assert parse_jsonc((tmp_path / ".vscode/settings.json").read_text())["ruff.path"] == [win.ruff]  # type: ignore[index]
+    zed = parse_jsonc((tmp_path / ".zed/settings.json").read_text())
+    assert zed["lsp"]["ty"]["binary"]["path"] == win.ty  # type: ignore[index]
+    helix = tomllib.loads((tmp_path / ".helix/languages.toml").read_text())
+    assert helix["language-server"]["ruff"]["command"] == win.ruff
+    root = ET.fromstring((tmp_path / ".idea/ruff.xml").read_text())
+    assert root.find("component/option[@name='globalRuffExecutablePath']").get("value") == win.ruff  # type: ignore[union-attr]
+    template = json.loads((tmp_path / ".idea/lsp-shim/lsp4ij/ty-shim/template.json").read_text())
+    assert template["programArgs"]["default"] == f'"{win.ty}" server'

@@ -89,9 +89,17 @@ def find_shims() -> Shims:
 def _find(name: str) -> str:
     exe = _exe(name)
     candidates = [Path(sys.executable).parent / exe]
-    scripts = sysconfig.get_path("scripts")
-    if scripts:
-        candidates.append(Path(scripts) / exe)
+    # This interpreter's scheme, then its per-user scheme (pip install --user).
+    user_scheme = f"{os.name}_user" if os.name == "nt" else "posix_user"
+    for scheme in (None, user_scheme):
+        try:
+            scripts = (
+                sysconfig.get_path("scripts", scheme) if scheme else sysconfig.get_path("scripts")
+            )
+        except KeyError:
+            continue
+        if scripts:
+            candidates.append(Path(scripts) / exe)
     for candidate in candidates:
         if candidate.is_file():
             return str(candidate.absolute())
