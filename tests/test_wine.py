@@ -176,7 +176,7 @@ def result(client: LspClient, method: str, params: Any) -> Any:
     try:
         response = client.request(method, params, LSP_TIMEOUT)
     except TimeoutError:
-        pytest.fail(f"no answer to {method} within {LSP_TIMEOUT} s; {describe(client)}")
+        pytest.fail(f"no answer to {method} (in {LSP_TIMEOUT} s or before EOF); {describe(client)}")
     assert "error" not in response, f"{method} failed: {response['error']}; {describe(client)}"
     return response.get("result")
 
@@ -293,10 +293,15 @@ def test_wine_shim_frees_installed_ruff_exe(
     init = initialize(client, install.workspace)
     assert server_info(init) == f"ruff {wine.ruff_version}", init.get("serverInfo")
 
+    # (On a store failure the shim runs the original in place and says so on stderr.)
     out = wine.delete(install.exe)
-    assert not install.exe.exists(), f"installed ruff.exe still held through the shim: {out}"
+    assert not install.exe.exists(), (
+        f"installed ruff.exe still held through the shim: del said {out}; {describe(client)}"
+    )
     out = wine.delete(install.link)
-    assert not install.link.exists(), f"hard link of ruff.exe still held through the shim: {out}"
+    assert not install.link.exists(), (
+        f"hard link of ruff.exe still held through the shim: del said {out}; {describe(client)}"
+    )
 
     # The Linux-side view of the same fact: Wine maps the PE image it runs, so the server under
     # the shim maps an .exe inside LSP_SHIM_STORE, and not the installed file (" (deleted)" now).
