@@ -10,14 +10,19 @@ import time
 
 from lsp_shim import log, lsp, spawn
 from lsp_shim.errors import ShimError
+from lsp_shim.backend import Backend
+from lsp_shim.controller import Controller
 from lsp_shim.framing import FrameReader
-from lsp_shim.proxy import Relay, Sink, raw_stream
+from lsp_shim.proxy import SOURCE_CHANGED, STOP, Relay
+from lsp_shim.sync import Inbox, Sink, raw_stream
 from lsp_shim.resolve import not_found_message, resolve, resolve_command
 from lsp_shim.store import Store, StoreError, default_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from lsp_shim.follow import Follower
 
 MAX_DEPTH = 8
 WINDOWS = sys.platform == "win32"
@@ -45,6 +50,10 @@ class Plan:
         self.source = source
         self.copy = copy
         self.notices = notices
+
+    def argv_for(self, copy: str) -> list[str]:
+        """The same command line running another copy of the same server."""
+        return [copy if a == self.copy else a for a in self.argv]
 
 
 def child_env() -> dict[str, str]:
@@ -135,7 +144,7 @@ def _first_initialize(frame: tuple[bytes, bytes | bytearray] | None) -> dict[str
 
 
 def serve(opts: Options) -> int:
-    """Relay a whole LSP session; returns the server's exit code."""
+    """Relay a whole LSP session; returns the exit code (the server's, normally)."""
     from lsp_shim import winapi
 
     winapi.set_binary_stdio()
@@ -156,17 +165,24 @@ def serve(opts: Options) -> int:
         child = _start(p.argv, env)
     except ShimError as exc:
         return refuse(str(exc), init, client_in, client_out)
-    relay = Relay(child, client_in, client_out, init.get("id") if init else None, p.notices)
+    inbox = Inbox()
+    relay = Relay(client_in, client_out, inbox)
+    relay.notices = p.notices
+    relay.init_id = init.get("id") if init else None
+    first_backend = Backend(1, child, p.copy)
+    relay.current = first_backend
+    name = opts.tool or os.path.splitext(os.path.basename(p.source))[0]
+    notify = os.environ.get("LSP_SHIM_NOTIFY", "message")
+    book = _Bookkeeping(opts, p, relay, root, params.get("processId"))
+    ctl = Controller(relay, p.argv_for, env, name, notify, book.switched)
+    ctl.attach(first_backend)
     relay.start(first)
-    state = _Bookkeeping(opts, p, relay, root, params.get("processId"))
-    _thread.start_new_thread(state.run, ())
-    _install_signals(relay)
-    code = child.wait()
-    relay.drained.acquire(True, 2.0)  # let the server's last messages (shutdown result) through
-    state.finish()
-    if code and not relay.exit_seen:
-        log.warning(f"server exited with code {code} without being asked to")
-    return code
+    _thread.start_new_thread(book.run, ())
+    _install_signals(inbox)
+    try:
+        return ctl.run()
+    finally:
+        book.finish()
 
 
 def _start(argv: list[str], env: dict[str, str]) -> spawn.Child:
@@ -179,11 +195,9 @@ def _start(argv: list[str], env: dict[str, str]) -> spawn.Child:
         ) from None
 
 
-def _install_signals(relay: Relay) -> None:
+def _install_signals(inbox: Inbox) -> None:
     def stop(signum: int, frame: object) -> None:
-        log.info(f"signal {signum}: stopping the server")
-        relay.child.signal()
-        relay.stop_later(1.0)
+        inbox.put((STOP, f"signal {signum}"))
 
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK"):
         number = getattr(_signal, name, None)
@@ -225,7 +239,7 @@ def _exit_after(delay: float, code: int) -> None:
 
 
 class _Bookkeeping:
-    """Off the startup path: record the session, collect garbage, then watch the editor."""
+    """Off the startup path: record the session, collect garbage, then watch editor and binary."""
 
     def __init__(self, opts: Options, p: Plan, relay: Relay, root: str, editor_pid: object) -> None:
         self.opts = opts
@@ -233,12 +247,15 @@ class _Bookkeeping:
         self.relay = relay
         self.root = root
         self.editor_pid = editor_pid if isinstance(editor_pid, int) else None
+        self.record: dict[str, Any] = {}
         self.record_path: str | None = None
         self.finished = False
+        self.create_time = time.time()
+        self.store: Store | None = None
 
     def run(self) -> None:
         # Wait for the initialize answer (or 1 s) so imports here never delay it.
-        self.relay.initialized.acquire(True, 1.0)
+        self.relay.initialized.wait(1.0)
         try:
             self._record_and_collect()
         except Exception as exc:  # bookkeeping must never take the session down
@@ -252,15 +269,11 @@ class _Bookkeeping:
 
         me = psutil.Process()
         self.create_time = me.create_time()
-        child = self.relay.child
-        try:
-            server_ct = psutil.Process(child.pid).create_time()
-        except psutil.Error:
-            server_ct = 0.0
+        b = self.relay.current
         info = self.relay.init_result or {}
         server_info = info.get("serverInfo") if isinstance(info.get("serverInfo"), dict) else {}
         name = self.opts.tool or os.path.splitext(os.path.basename(self.plan.source))[0]
-        record = {
+        self.record = {
             "pid": me.pid,
             "create_time": self.create_time,
             "server": str(server_info.get("name") or name),
@@ -268,33 +281,81 @@ class _Bookkeeping:
             "source": self.plan.source,
             "copy": self.plan.copy,
             "command": self.plan.argv,
-            "server_pid": child.pid,
-            "server_create_time": server_ct,
+            "server_pid": None,
+            "server_create_time": 0.0,
             "parent_pid": os.getppid(),
             "editor_pid": self.editor_pid,
             "workspace": self.root,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.create_time)),
+            "restarts": 0,
         }
-        store = open_store(self.opts)
-        store.ensure_tree()
-        if not self.finished:
-            self.record_path = session.write(store.sessions, record)
-        cleanup.collect(store)
+        if b is not None:
+            b.version = b.version or self.record["version"]
+            self._server_fields(b)
+        self.store = open_store(self.opts)
+        self.store.ensure_tree()
+        self._write()
+        cleanup.collect(self.store)
+
+    def _server_fields(self, b: Backend) -> None:
+        import psutil
+
+        try:
+            ct = psutil.Process(b.child.pid).create_time()
+        except psutil.Error:
+            ct = 0.0
+        self.record.update(server_pid=b.child.pid, server_create_time=ct, copy=b.copy)
+        if b.version:
+            self.record["version"] = b.version
+
+    def _write(self) -> None:
+        from lsp_shim import session
+
+        if self.store is not None and self.record and not self.finished:
+            self.record_path = session.write(self.store.sessions, self.record)
+
+    def switched(self, b: Backend) -> None:
+        """A new server took over: the record shows what runs now."""
+        if not self.record:
+            return
+        try:
+            self._server_fields(b)
+            self.record["command"] = self.plan.argv_for(b.copy)
+            self.record["restarts"] = int(self.record.get("restarts", 0)) + 1
+            self._write()
+        except Exception as exc:
+            log.warning(f"could not update the session record: {exc!r}")
 
     def _watch(self) -> None:
         from lsp_shim import watch
 
         probes = [watch.parent_probe()]
-        editor = watch.editor_probe(self.editor_pid, getattr(self, "create_time", time.time()))
+        editor = watch.editor_probe(self.editor_pid, self.create_time)
         if editor is not None:
             probes.append(editor)
-        child = self.relay.child
+        follower = self._follower()
+        inbox = self.relay.inbox
 
         def gone() -> None:
-            child.signal()
-            self.relay.stop_later(1.0)
+            inbox.put((STOP, "the editor is gone"))
 
-        watch.watch(probes, lambda: child.returncode is not None, gone)
+        tick = follower.tick if follower is not None else None
+        watch.watch(probes, lambda: self.finished, gone, tick)
+
+    def _follower(self) -> Follower | None:
+        if not self.opts.follow or self.store is None or self.plan.source == self.plan.copy:
+            return None
+        from lsp_shim.follow import Follower
+
+        inbox = self.relay.inbox
+        probe = bool(self.opts.tool) or os.path.splitext(os.path.basename(self.plan.source))[0] in ("ruff", "ty")
+        return Follower(
+            self.plan.source,
+            self.store,
+            os.path.dirname(self.plan.copy),
+            probe,
+            lambda copy, version: inbox.put((SOURCE_CHANGED, copy, version)),
+        )
 
     def finish(self) -> None:
         from lsp_shim import session

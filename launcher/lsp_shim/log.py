@@ -55,6 +55,14 @@ def error(message: str) -> None:
     log("error", message)
 
 
+def passthrough(data: bytes) -> None:
+    """Relay a server's own stderr bytes unchanged to where our log goes."""
+    try:
+        os.write(_fd, data)
+    except OSError:
+        pass
+
+
 def enabled(level: str) -> bool:
     return _LEVELS[level] >= _threshold
 

@@ -1,165 +1,202 @@
-"""Relay LSP messages between editor and server, byte for byte, noticing only lifecycle messages.
+"""Relay LSP messages between the editor and the current server, byte for byte.
 
-Two plain threads pump whole frames (one per direction); a frame is written under a lock so
-the shim's own messages never land inside a relayed one. Bodies are never re-encoded.
+The first server's traffic passes untouched. Once a server has been replaced (upgrade or
+crash), the few server→client *requests* get ids `lsp-shim:<gen>:<id>` so answers find their
+server, and registrations are de-duplicated. Every client message is also handed to the
+controller (as a reference, decoded later on its own thread) so it can replay state.
 """
 
 from __future__ import annotations
 
 import _thread
-import io
-import os
 import time
 
-from lsp_shim import log
-from lsp_shim.framing import FrameReader
-from lsp_shim.lsp import is_response_to, peek
+from lsp_shim import log, lsp
+from lsp_shim.jsonfast import dumps, loads
+from lsp_shim.registrations import Registry
+from lsp_shim.sync import Flag, Inbox, Sink
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from lsp_shim.spawn import Child
+    from lsp_shim.backend import Backend
+    from lsp_shim.framing import FrameReader
 
-_SMALL = 65536
-
-
-class Sink:
-    """One output stream; whole messages only, from any thread."""
-
-    __slots__ = ("fd", "_lock", "broken")
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._lock = _thread.allocate_lock()
-        self.broken = False
-
-    def send(self, header: bytes, body: bytes | bytearray) -> bool:
-        """Write one message; False once the other end is gone."""
-        with self._lock:
-            if self.broken:
-                return False
-            try:
-                if len(body) < _SMALL:
-                    _write_all(self.fd, header + body)
-                else:
-                    _write_all(self.fd, header)
-                    _write_all(self.fd, body)
-            except OSError:
-                self.broken = True
-                return False
-            return True
-
-    def send_raw(self, framed: bytes) -> bool:
-        """Write a message the shim composed (already framed)."""
-        with self._lock:
-            if self.broken:
-                return False
-            try:
-                _write_all(self.fd, framed)
-            except OSError:
-                self.broken = True
-                return False
-            return True
-
-
-def _write_all(fd: int, data: bytes | bytearray) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def raw_stream(fd: int) -> io.FileIO:
-    """Unbuffered reads that return whatever the pipe holds (a buffered read(n) would wait for n)."""
-    return io.FileIO(fd, "rb", closefd=False)
+# Inbox events (tuples whose first item is one of these).
+CLIENT = 1  # (CLIENT, backend or None, body)
+ANSWERED = 2  # (ANSWERED, backend, body): a server's response went to the editor
+EXITED = 3  # (EXITED, backend, code)
+CLIENT_EOF = 4  # (CLIENT_EOF,)
+SOURCE_CHANGED = 5  # (SOURCE_CHANGED, copy, version)
+STOP = 6  # (STOP, reason): a signal, or the editor died
+PREFIX = "lsp-shim:"
 
 
 class Relay:
-    """Pumps one editor session to one server process and applies the lifecycle rules."""
+    """Routes messages; the controller decides which backend is current."""
 
-    def __init__(
-        self,
-        child: Child,
-        client_in: FrameReader,
-        client_out: Sink,
-        init_id: object = None,
-        notices: list[bytes] | None = None,
-    ) -> None:
-        self.child = child
+    def __init__(self, client_in: FrameReader, client_out: Sink, inbox: Inbox) -> None:
         self.client_in = client_in
         self.client_out = client_out
-        self.server_in = Sink(child.stdin)
-        self.init_id = init_id
+        self.inbox = inbox
+        self.route = _thread.allocate_lock()  # held while choosing + sending to a backend
+        self.current: Backend | None = None
+        self.backends: dict[int, Backend] = {}
+        self.held: list[tuple[bytes, bytes | bytearray]] = []  # client messages during a restart
+        self.remapping = False  # True once any server after the first has spoken
+        self.registry = Registry()
+        self.reg_lock = _thread.allocate_lock()
+        self.init_id: object = None
         self.init_result: dict[str, Any] | None = None
-        self.notices = notices or []  # shown to the user once the server has answered initialize
-        self.shutdown_seen = False
+        self.initialized = Flag()  # the editor has the first server's initialize result
+        self.notices: list[bytes] = []
         self.exit_seen = False
-        self.client_eof = False
-        self.drained = _thread.allocate_lock()
-        self.drained.acquire()
-        self.initialized = _thread.allocate_lock()
-        self.initialized.acquire()
+        self.shutdown_seen = False
+        self._internal_ids = 0
 
     def start(self, first: tuple[bytes, bytes | bytearray] | None) -> None:
-        _thread.start_new_thread(self._server_loop, ())
         _thread.start_new_thread(self._client_loop, (first,))
 
+    # editor → server
+
     def _client_loop(self, first: tuple[bytes, bytes | bytearray] | None) -> None:
-        send = self.server_in.send
         frame = first or self.client_in.next()
         while frame is not None:
             header, body = frame
-            msg = peek(body)
-            if not send(header, body):
-                log.debug("server stdin closed; a client message was not delivered")
-            if msg is not None:
-                self._after_client(msg)
+            if self.remapping and b'"method"' not in body:
+                self._client_answer(header, body)
+            else:
+                msg = lsp.peek(body)
+                if msg is not None:
+                    self._lifecycle(msg)
+                with self.route:
+                    b = self.current
+                    # Queue before sending: the controller must see a request before its answer.
+                    self.inbox.put((CLIENT, b, body))
+                    if b is None:
+                        self.held.append(frame)
+                    elif not b.sink.send(header, body):
+                        log.debug("server stdin closed; a client message was not delivered")
             frame = self.client_in.next()
-        self.client_eof = True
-        log.debug("client closed stdin; closing the server's stdin")
-        self.child.close_stdin()
-        if not self.exit_seen:
-            self.stop_later(2.0)
+        self.inbox.put((CLIENT_EOF,))
 
-    def _after_client(self, msg: dict[str, Any]) -> None:
+    def _lifecycle(self, msg: dict[str, Any]) -> None:
         method = msg.get("method")
         if method == "exit":
             self.exit_seen = True
-            # Editors (and pytest-lsp) wait for us after `exit`; a lingering server must not stall them.
-            self.stop_later(1.0)
         elif method == "shutdown":
             self.shutdown_seen = True
         elif method == "initialize" and self.init_id is None:
             self.init_id = msg.get("id")
 
-    def _server_loop(self) -> None:
-        reader = FrameReader(raw_stream(self.child.stdout), lambda m: log.error(f"server output: {m}"))
-        send = self.client_out.send
-        waiting = True
-        frame = reader.next()
-        while frame is not None:
-            header, body = frame
-            send(header, body)
-            if waiting and self.init_id is not None:
-                msg = is_response_to(body, self.init_id)
-                if msg is not None:
-                    waiting = False
-                    result = msg.get("result")
-                    self.init_result = result if isinstance(result, dict) else {}
-                    for notice in self.notices:
-                        self.client_out.send_raw(notice)
-                    self.initialized.release()
-            frame = reader.next()
-        self.drained.release()
+    def _client_answer(self, header: bytes, body: bytes | bytearray) -> None:
+        """The editor answered a server→client request: send it to the server that asked."""
+        msg = lsp.decode(body)
+        rid = msg.get("id") if msg else None
+        if isinstance(rid, str) and rid.startswith(PREFIX):
+            gen_text, _, orig = rid[len(PREFIX) :].partition(":")
+            if not gen_text.isdigit():
+                return  # an answer to the shim's own request
+            target = self.backends.get(int(gen_text))
+            if target is not None and msg is not None:
+                msg["id"] = loads(orig)
+                target.sink.send_raw(lsp.frame(msg))
+            return
+        first = self.backends.get(1)
+        if first is not None and not first.exited.is_set:
+            first.sink.send(header, body)
+        else:
+            log.debug(f"dropped an answer to a request of a server that is gone: {bytes(body[:80])!r}")
 
-    def stop_later(self, delay: float) -> None:
-        """Terminate the server if it is still running after `delay` s, kill it a second later."""
-        _thread.start_new_thread(self._stop_after, (delay,))
+    # server → editor
 
-    def _stop_after(self, delay: float) -> None:
-        time.sleep(delay)
-        if self.child.returncode is None:
-            log.info(f"server still running {delay:g} s after the editor let go; terminating it")
-            self.child.signal()
-            time.sleep(1.0)
-            self.child.signal(kill=True)
+    def from_server(self, b: Backend, header: bytes, body: bytes | bytearray) -> None:
+        """Called on each backend's pump thread for every message it sends."""
+        if b'"method"' in body:
+            if b.retiring:
+                return  # a replaced server's late notifications are stale
+            if b'"id"' in body and (b.gen > 1 or b"Capability" in body):
+                msg = lsp.decode(body)
+                if msg is not None and "id" in msg and isinstance(msg.get("method"), str):
+                    self._server_request(b, header, body, msg)
+                    return
+            self.client_out.send(header, body)
+            return
+        if b'"lsp-shim:' in body:
+            msg = lsp.decode(body)
+            if msg is not None and str(msg.get("id", "")).startswith(PREFIX):
+                b.deliver_internal(msg)
+                return
+        with b.lock:
+            if b.cut:
+                log.debug("dropped a late answer from a replaced server (already answered)")
+                return
+            self.inbox.put((ANSWERED, b, body))
+            self.client_out.send(header, body)
+        if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
+            msg = lsp.is_response_to(body, self.init_id)
+            if msg is not None:
+                result = msg.get("result")
+                self.init_result = b.init_result = result if isinstance(result, dict) else {}
+                for notice in self.notices:
+                    self.client_out.send_raw(notice)
+                self.initialized.set()
+
+    def _server_request(self, b: Backend, header: bytes, body: bytes | bytearray, msg: dict[str, Any]) -> None:
+        method = msg["method"]
+        params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
+        if b.gen == 1:
+            if method == "client/registerCapability":
+                with self.reg_lock:
+                    self.registry.observed(1, list(params.get("registrations") or []))
+            elif method == "client/unregisterCapability":
+                with self.reg_lock:
+                    self.registry.unregister(1, list(params.get("unregisterations") or []))
+            self.client_out.send(header, body)
+            return
+        rid = PREFIX + f"{b.gen}:" + dumps(msg["id"]).decode()
+        if method == "client/registerCapability":
+            with self.reg_lock:
+                forward, drop = self.registry.register(b.gen, list(params.get("registrations") or []))
+            if drop:
+                self.request_client("client/unregisterCapability", {"unregisterations": drop})
+            if not forward:
+                b.sink.send_raw(lsp.result_response(msg["id"], None))
+                return
+            msg["params"] = {**params, "registrations": forward}
+        elif method == "client/unregisterCapability":
+            with self.reg_lock:
+                known = self.registry.unregister(b.gen, list(params.get("unregisterations") or []))
+            if not known:
+                b.sink.send_raw(lsp.result_response(msg["id"], None))
+                return
+            msg["params"] = {**params, "unregisterations": known}
+        msg["id"] = rid
+        self.client_out.send_raw(lsp.frame(msg))
+
+    def request_client(self, method: str, params: Any) -> None:
+        """A request of the shim's own to the editor; its answer is swallowed."""
+        self._internal_ids += 1
+        rid = f"{PREFIX}shim-{self._internal_ids}"
+        self.client_out.send_raw(lsp.frame({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
+
+    def notify_client(self, framed: bytes) -> None:
+        self.client_out.send_raw(framed)
+
+
+def stop_later(b: Backend, delay: float) -> None:
+    """Terminate a server still running after `delay` s; kill it a second later."""
+    _thread.start_new_thread(_stop_after, (b, delay))
+
+
+def _stop_after(b: Backend, delay: float) -> None:
+    if b.exited.wait(delay):
+        return
+    log.info(f"server still running {delay:g} s after it was told to stop; terminating it")
+    b.child.signal()
+    if not b.exited.wait(1.0):
+        b.child.signal(kill=True)
+
+
+__all__ = ["Relay", "Sink", "stop_later", "time"]

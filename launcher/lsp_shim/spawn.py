@@ -15,10 +15,11 @@ WINDOWS = sys.platform == "win32"
 class Child:
     """A running server. Only one thread may call wait()."""
 
-    def __init__(self, pid: int, stdin: int, stdout: int, popen: object = None) -> None:
+    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int, popen: object = None) -> None:
         self.pid = pid
         self.stdin = stdin  # write end, ours
         self.stdout = stdout  # read end, ours
+        self.stderr = stderr  # read end, ours: relayed to our stderr, last lines kept for crash reports
         self.returncode: int | None = None
         self._popen = popen
 
@@ -65,6 +66,7 @@ def start(argv: list[str], env: dict[str, str]) -> Child:
         return _start_windows(argv, env)
     child_in, our_in = os.pipe()
     our_out, child_out = os.pipe()
+    our_err, child_err = os.pipe()
     try:
         pid = os.posix_spawn(
             argv[0],
@@ -73,15 +75,16 @@ def start(argv: list[str], env: dict[str, str]) -> Child:
             file_actions=[
                 (os.POSIX_SPAWN_DUP2, child_in, 0),
                 (os.POSIX_SPAWN_DUP2, child_out, 1),
+                (os.POSIX_SPAWN_DUP2, child_err, 2),
             ],
         )
     except OSError:
-        for fd in (child_in, our_in, our_out, child_out):
+        for fd in (child_in, our_in, our_out, child_out, our_err, child_err):
             os.close(fd)
         raise
-    os.close(child_in)
-    os.close(child_out)
-    return Child(pid, our_in, our_out)
+    for fd in (child_in, child_out, child_err):
+        os.close(fd)
+    return Child(pid, our_in, our_out, our_err)
 
 
 def _start_windows(argv: list[str], env: dict[str, str]) -> Child:
@@ -89,10 +92,11 @@ def _start_windows(argv: list[str], env: dict[str, str]) -> Child:
 
     from lsp_shim import winapi
 
-    popen = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+    pipe = subprocess.PIPE
+    popen = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env, bufsize=0)
     winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
-    assert popen.stdin is not None and popen.stdout is not None
-    return Child(popen.pid, popen.stdin.fileno(), popen.stdout.fileno(), popen)
+    assert popen.stdin and popen.stdout and popen.stderr
+    return Child(popen.pid, popen.stdin.fileno(), popen.stdout.fileno(), popen.stderr.fileno(), popen)
 
 
 def run_replacing(argv: list[str], env: dict[str, str]) -> int:

@@ -47,9 +47,24 @@ def parent_probe() -> Callable[[], bool]:
     return parent.is_running
 
 
-def watch(probes: list[Callable[[], bool]], done: Callable[[], bool], on_gone: Callable[[], None]) -> None:
-    """Poll the probes until `done()`; call on_gone once when any reports its process gone."""
+def watch(
+    probes: list[Callable[[], bool]],
+    done: Callable[[], bool],
+    on_gone: Callable[[], None],
+    every_second: Callable[[], None] | None = None,
+) -> None:
+    """Poll the probes until `done()`; call on_gone once when any reports its process gone.
+
+    `every_second` (the upgrade follower) runs on every other tick.
+    """
+    ticks = 0
     while not done():
+        ticks += 1
+        if every_second is not None and ticks % 2 == 0:
+            try:
+                every_second()
+            except Exception as exc:  # following is a convenience; never fatal
+                log.warning(f"checking the server binary failed: {exc!r}")
         for probe in probes:
             try:
                 alive = probe()

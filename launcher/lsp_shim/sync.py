@@ -1,0 +1,118 @@
+"""Small thread primitives on `_thread` (importing `threading` costs ~3 ms at startup)."""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_SMALL = 65536
+
+
+class Flag:
+    """A one-way event: set once, waited on by any number of threads."""
+
+    __slots__ = ("_lock", "is_set")
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+        self.is_set = False
+
+    def set(self) -> None:
+        if not self.is_set:
+            self.is_set = True
+            self._lock.release()
+
+    def wait(self, timeout: float = -1) -> bool:
+        if self.is_set:
+            return True
+        if self._lock.acquire(True, timeout):
+            self._lock.release()
+        return self.is_set
+
+
+class Inbox:
+    """Many producers, one consumer; the consumer takes everything queued at once."""
+
+    __slots__ = ("_items", "_lock", "_wake")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._lock = _thread.allocate_lock()
+        self._wake = _thread.allocate_lock()
+        self._wake.acquire()
+
+    def put(self, item: Any) -> None:
+        with self._lock:
+            self._items.append(item)
+            first = len(self._items) == 1
+        if first:
+            try:
+                self._wake.release()
+            except RuntimeError:  # already signalled
+                pass
+
+    def take(self, timeout: float = -1) -> list[Any]:
+        """Wait up to `timeout` (forever if negative) for items; return all of them."""
+        if not self._items:
+            self._wake.acquire(True, timeout)
+        else:
+            self._wake.acquire(False)
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+
+class Sink:
+    """One output stream; whole messages only, from any thread."""
+
+    __slots__ = ("fd", "_lock", "broken")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._lock = _thread.allocate_lock()
+        self.broken = False
+
+    def send(self, header: bytes, body: bytes | bytearray) -> bool:
+        """Write one message; False once the other end is gone."""
+        with self._lock:
+            if self.broken:
+                return False
+            try:
+                if len(body) < _SMALL:
+                    _write_all(self.fd, header + body)
+                else:
+                    _write_all(self.fd, header)
+                    _write_all(self.fd, body)
+            except OSError:
+                self.broken = True
+                return False
+            return True
+
+    def send_raw(self, framed: bytes) -> bool:
+        """Write a message the shim composed (already framed)."""
+        return self.send(b"", framed)
+
+    def close(self) -> None:
+        with self._lock:
+            self.broken = True
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def raw_stream(fd: int) -> io.FileIO:
+    """Unbuffered reads that return whatever the pipe holds (a buffered read(n) waits for n)."""
+    return io.FileIO(fd, "rb", closefd=False)
