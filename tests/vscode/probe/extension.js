@@ -1,0 +1,88 @@
+// Test-only extension: see README.md. Plain JavaScript, no build step.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const vscode = require("vscode");
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function diagToJson(d) {
+  return {
+    message: d.message,
+    code: typeof d.code === "object" && d.code !== null ? d.code.value : d.code,
+    source: d.source,
+    severity: d.severity,
+    range: [d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character],
+  };
+}
+
+function readText(p) {
+  try {
+    return fs.readFileSync(p, "utf8");
+  } catch (e) {
+    return null;
+  }
+}
+
+async function activate() {
+  const out = process.env.LSP_SHIM_PROBE_OUT;
+  if (!out) return;
+  const result = { steps: [], errors: [], done: false, hostPid: process.pid };
+  const save = () => {
+    fs.writeFileSync(out + ".tmp", JSON.stringify(result, null, 2));
+    fs.renameSync(out + ".tmp", out);
+  };
+  const step = async (name, fn) => {
+    const t0 = Date.now();
+    try {
+      result[name] = await fn();
+    } catch (e) {
+      result.errors.push(`${name}: ${e && e.stack ? e.stack : String(e)}`);
+    }
+    result.steps.push({ name, ms: Date.now() - t0 });
+    save();
+  };
+  save();
+  const timeoutMs = Number(process.env.LSP_SHIM_PROBE_TIMEOUT_MS || 90000);
+  const folder = vscode.workspace.workspaceFolders && vscode.workspace.workspaceFolders[0];
+  if (!folder) {
+    result.errors.push("no workspace folder");
+    result.done = true;
+    save();
+    return;
+  }
+  const settingsFile = path.join(folder.uri.fsPath, ".vscode", "settings.json");
+
+  await step("activate", async () => {
+    const ext = vscode.extensions.getExtension("lsp-shim.lsp-shim");
+    if (!ext) throw new Error("lsp-shim.lsp-shim is not installed");
+    await ext.activate();
+    return { active: ext.isActive, version: ext.packageJSON.version };
+  });
+  const uri = vscode.Uri.joinPath(folder.uri, process.env.LSP_SHIM_PROBE_FILE || "bad.py");
+  await step("open", async () => {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    return { uri: uri.toString(), languageId: doc.languageId };
+  });
+  await step("diagnostics", async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && vscode.languages.getDiagnostics(uri).length === 0) {
+      await sleep(200);
+    }
+    return vscode.languages.getDiagnostics(uri).map(diagToJson);
+  });
+  await step("sessions", () => vscode.commands.executeCommand("lspShim.sessions"));
+  await step("useShim", () => vscode.commands.executeCommand("lspShim.useShimForRuff", { scope: "workspace" }));
+  result.settingsAfterUse = readText(settingsFile);
+  await step("undoShim", () => vscode.commands.executeCommand("lspShim.undoShimForRuff", { scope: "workspace" }));
+  result.settingsAfterUndo = readText(settingsFile);
+  await step("useShimAgain", () => vscode.commands.executeCommand("lspShim.useShimForRuff", { scope: "workspace" }));
+  result.settingsFinal = readText(settingsFile);
+  result.done = true;
+  save();
+}
+
+function deactivate() {}
+
+module.exports = { activate, deactivate };
