@@ -109,11 +109,17 @@ def test_neovim_gets_ruff_diagnostics_through_the_shim(
         stderr=subprocess.STDOUT,
     )
     seen: dict[int, tuple[str, str]] = {}
+    live: dict[int, tuple[str, str]] = {}  # the tree while the session is up (handshake)
+    ready, go = Path(f"{out}.ready"), Path(f"{out}.go")
     deadline = started + 120
     while proc.poll() is None and time.monotonic() < deadline:
-        seen.update(related(tmp_path, shim))
         seen.update(tree(proc.pid))
-        time.sleep(0.02)
+        if ready.exists() and not go.exists():
+            live = tree(proc.pid)
+            seen.update(live)
+            seen.update(related(tmp_path, shim))
+            go.touch()
+        time.sleep(0.01)
     if proc.poll() is None:
         proc.kill()
     output = proc.communicate(timeout=10)[0].decode(errors="replace")
@@ -127,11 +133,12 @@ def test_neovim_gets_ruff_diagnostics_through_the_shim(
     assert ("server_name", "ruff") in [tuple(f) for f in facts], result
     assert ("stopped", "true") in [tuple(f) for f in facts], result
     assert ("server_exit", "0") in [tuple(f) for f in facts], result
+    assert ("go", "true") in [tuple(f) for f in facts], result
 
     # The shim was really in the path, and ruff ran from the store's copy, not the venv's file.
-    assert any(shim in cmd for _, cmd in seen.values()), f"never saw {shim} running: {seen}"
-    copies = [exe for exe, cmd in seen.values() if exe.startswith(str(store)) and "server" in cmd]
-    assert copies, f"never saw ruff running from the store {store}: {seen}"
+    assert any(shim in cmd for _, cmd in live.values()), f"{shim} was not running: {live}"
+    copies = [exe for exe, cmd in live.values() if exe.startswith(str(store)) and "server" in cmd]
+    assert copies, f"ruff was not running from the store {store}: {live}"
     assert all(exe != str(venv_ruff) for exe, _ in seen.values()), seen
 
     # Everything the session started is gone within 2 s of Neovim's exit.

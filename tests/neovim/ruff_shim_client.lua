@@ -6,7 +6,9 @@
 -- vim.lsp.buf_attach_client. Inputs come from the environment:
 --   LSP_SHIM_TEST_CMD   absolute path of ruff-shim
 --   LSP_SHIM_TEST_ROOT  workspace folder
---   LSP_SHIM_TEST_OUT   file this script writes its findings to, one "key=value" per line
+--   LSP_SHIM_TEST_OUT   file this script writes its findings to, one "key=value" per line;
+--                       OUT.ready is created once diagnostics arrived, and the script waits for
+--                       the test to create OUT.go before it stops the client
 -- Exit status: 0 when diagnostics arrived and the client stopped, 1 otherwise.
 
 -- No provider probing (python3's spawns interpreters): only the LSP processes should run.
@@ -66,6 +68,14 @@ local function main()
     local message = d.message:gsub("%s+", " ")
     note("diagnostic", string.format("%s|%d|%s", tostring(d.code), d.lnum, message))
   end
+
+  -- Handshake: the test looks at the live process tree (shim + server copy), then says go.
+  local ready = assert(io.open(out_path .. ".ready", "w"))
+  ready:close()
+  local go = vim.wait(20000, function()
+    return vim.loop.fs_stat(out_path .. ".go") ~= nil
+  end, 10)
+  note("go", go)
 
   local client = vim.lsp.get_client_by_id(client_id)
   if client == nil then
