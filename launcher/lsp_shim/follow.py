@@ -19,6 +19,7 @@ class Follower:
     def __init__(
         self,
         source: str,
+        known: str | None,
         store: Store,
         copy_dir: str,
         probe_version: bool,
@@ -29,7 +30,7 @@ class Follower:
         self.copy_dir = copy_dir  # the copy the session runs now
         self.probe_version = probe_version
         self.on_ready = on_ready
-        self.known = _key(source)
+        self.known = known
         self.candidate: str | None = None
         self.missing_said = False
 

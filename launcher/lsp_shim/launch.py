@@ -16,7 +16,7 @@ from lsp_shim.framing import FrameReader
 from lsp_shim.proxy import SOURCE_CHANGED, STOP, Relay
 from lsp_shim.sync import Inbox, Sink, raw_stream
 from lsp_shim.resolve import not_found_message, resolve, resolve_command
-from lsp_shim.store import Store, StoreError, default_root
+from lsp_shim.store import Store, StoreError, default_root, stat_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,11 +45,12 @@ class Options:
 class Plan:
     """The resolved command line and where its binary came from."""
 
-    def __init__(self, argv: list[str], source: str, copy: str, notices: list[bytes]) -> None:
+    def __init__(self, argv: list[str], source: str, copy: str, notices: list[bytes], key: str | None) -> None:
         self.argv = argv
         self.source = source
         self.copy = copy
         self.notices = notices
+        self.key = key  # the source's stat identity when it was copied
 
     def argv_for(self, copy: str) -> list[str]:
         """The same command line running another copy of the same server."""
@@ -71,6 +72,14 @@ def child_env() -> dict[str, str]:
 
 def open_store(opts: Options) -> Store:
     return Store(opts.store or default_root(os.environ)).open()
+
+
+def source_key(source: str) -> str | None:
+    """Stat identity of the source as copied: the follower's baseline for noticing a change."""
+    try:
+        return stat_key(os.stat(source))
+    except OSError:
+        return None
 
 
 def shadow_or_fallback(opts: Options, source: str) -> tuple[str, bytes | None]:
@@ -98,9 +107,10 @@ def plan(opts: Options, root: str) -> Plan:
     notices: list[bytes] = []
     if opts.tool:
         source = find_tool(opts.tool, root, opts.python)
+        key = source_key(source)
         copy, notice = shadow_or_fallback(opts, source)
         notices += [notice] if notice else []
-        return Plan([copy, *opts.command], source, copy, notices)
+        return Plan([copy, *opts.command], source, copy, notices, key)
     if not opts.command:
         raise ShimError("no server command given; usage: lsp-shim [OPTIONS] -- COMMAND [ARGS…]")
     command, args = opts.command[0], opts.command[1:]
@@ -109,22 +119,27 @@ def plan(opts: Options, root: str) -> Plan:
         runner = resolve_command(command, os.environ)
         rewritten = list(args)
         first_source = first_copy = ""
+        first_key = None
         for shadow in opts.shadows:
             if not os.path.isfile(shadow):
                 raise ShimError(f"--shadow {shadow}: no such file; give the file the server runs from")
+            key = source_key(shadow)
             copy, notice = shadow_or_fallback(opts, shadow)
+            log.debug(f"--shadow {shadow}: running the copy {copy}")
             notices += [notice] if notice else []
             target = os.path.abspath(shadow)
             rewritten = [copy if a == shadow or os.path.abspath(a) == target else a for a in rewritten]
-            first_source, first_copy = first_source or target, first_copy or copy
-        return Plan([runner, *rewritten], first_source, first_copy, notices)
+            if not first_source:
+                first_source, first_copy, first_key = target, copy, key
+        return Plan([runner, *rewritten], first_source, first_copy, notices, first_key)
     if os.path.dirname(command):
         source = resolve_command(command, os.environ)
     else:
         source = find_tool(command, root, opts.python)
+    key = source_key(source)
     copy, notice = shadow_or_fallback(opts, source)
     notices += [notice] if notice else []
-    return Plan([copy, *args], source, copy, notices)
+    return Plan([copy, *args], source, copy, notices, key)
 
 
 def run_once(opts: Options) -> int:
@@ -351,6 +366,7 @@ class _Bookkeeping:
         probe = bool(self.opts.tool) or os.path.splitext(os.path.basename(self.plan.source))[0] in ("ruff", "ty")
         return Follower(
             self.plan.source,
+            self.plan.key,
             self.store,
             os.path.dirname(self.plan.copy),
             probe,

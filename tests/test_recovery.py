@@ -1,0 +1,211 @@
+"""Crash recovery, switches with requests in flight, registrations and exact replay of documents."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import script
+from lspclient import LspClient
+
+SERVER = Path(__file__).parent / "servers" / "scripted.py"
+SERVER_CANCELLED = -32802
+CONTENT_MODIFIED = -32801
+
+
+@pytest.fixture
+def server_file(tmp_path: Path) -> Path:
+    path = tmp_path / "srv" / "scripted.py"
+    path.parent.mkdir()
+    shutil.copy(SERVER, path)
+    return path
+
+
+def start(server_file: Path, env: dict[str, str], cwd: Path) -> LspClient:
+    cmd = [script("lsp-shim"), "--shadow", str(server_file), "--", sys.executable, str(server_file)]
+    return LspClient(cmd, env=env, cwd=cwd)
+
+
+def release(server_file: Path, version: str, glob: str | None = None) -> None:
+    """Publish "a new version" of the server in place, as an installer would."""
+    text = re.sub(r'VERSION = "[^"]*"', f'VERSION = "{version}"', server_file.read_text())
+    if glob:
+        text = re.sub(r'GLOB = "[^"]*"', f'GLOB = "{glob}"', text)
+    tmp = server_file.with_suffix(".new")
+    tmp.write_text(text)
+    tmp.replace(server_file)
+
+
+def init(client: LspClient, root: Path, encoding: str = "utf-16") -> dict[str, Any]:
+    params = {
+        "processId": None,
+        "rootUri": root.as_uri(),
+        "capabilities": {"general": {"positionEncodings": [encoding]}, "textDocument": {"synchronization": {}}},
+    }
+    resp = client.request("initialize", params)
+    client.notify("initialized", {})
+    return resp
+
+
+def wait_note(client: LspClient, text: str, timeout: float = 20) -> dict[str, Any]:
+    return client.wait_notification("window/showMessage", timeout, where=lambda n: text in n["params"]["message"])
+
+
+def info(client: LspClient) -> dict[str, Any]:
+    return client.request("test/info")["result"]  # type: ignore[no-any-return]
+
+
+def test_crash_restarts_answers_in_flight_and_replays(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        uri = client.open(project / "a.py", "héllo\n")
+        client.wait_notification("textDocument/publishDiagnostics")
+        first_pid = info(client)["pid"]
+        hung = client.request_async("test/hang")
+        client.notify("test/die", {"code": 9})
+        answer = client.response(hung)
+        assert answer["error"]["code"] == SERVER_CANCELLED
+        wait_note(client, "restarted")
+        # Diagnostics resume from the new server, which got the document replayed.
+        client.wait_notification("textDocument/publishDiagnostics")
+        assert info(client)["pid"] != first_pid
+        assert client.request("test/text", {"uri": uri})["result"] == "héllo\n"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+def test_crash_loop_guard_trips_on_sixth_crash(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        for n in range(1, 6):
+            client.notify("test/die", {"code": 5})
+            wait_note(client, "restarted")
+            assert info(client)["version"] == "1", f"no working server after crash {n}"
+        client.notify("test/die", {"code": 5})
+        note = wait_note(client, "stopped restarting")
+        assert note["params"]["type"] == 1
+        assert "6 times" in note["params"]["message"]
+        assert "dying on request with code 5" in note["params"]["message"]  # last stderr lines
+        assert client.proc.wait(10) == 5
+    finally:
+        client.close()
+
+
+def test_switch_lets_in_flight_finish_and_cancels_the_rest(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        slow = client.request_async("test/sleep", {"seconds": 0.5})
+        hung = client.request_async("test/hang")
+        release(server_file, "2")
+        wait_note(client, "scripted 1 → 2, switched without restart")
+        assert client.response(slow)["result"] == "slept"  # the old server finished it
+        assert client.response(hung, timeout=10)["error"]["code"] == CONTENT_MODIFIED
+        assert info(client)["version"] == "2"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+def registration_log(client: LspClient) -> list[tuple[str, str]]:
+    events = []
+    for req in client.server_requests:
+        if req["method"] == "client/registerCapability":
+            events += [("+", r["id"]) for r in req["params"]["registrations"]]
+        elif req["method"] == "client/unregisterCapability":
+            events += [("-", u["id"]) for u in req["params"]["unregisterations"]]
+    return events
+
+
+def assert_no_duplicates(events: list[tuple[str, str]]) -> set[str]:
+    live: set[str] = set()
+    for op, rid in events:
+        if op == "+":
+            assert rid not in live, f"registration {rid} reached the client twice: {events}"
+            live.add(rid)
+        else:
+            live.discard(rid)
+    return live
+
+
+def test_registrations_are_not_duplicated_across_switches(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        time.sleep(0.3)
+        assert registration_log(client) == [("+", "scripted-watch")]
+        release(server_file, "2")  # identical registration: answered by the shim
+        wait_note(client, "1 → 2")
+        info(client)
+        time.sleep(0.3)
+        assert registration_log(client) == [("+", "scripted-watch")]
+        release(server_file, "3", glob="**/*.other")  # different options: replaced, same id
+        wait_note(client, "2 → 3")
+        info(client)
+        time.sleep(0.3)
+        events = registration_log(client)
+        assert events[1:] == [("-", "scripted-watch"), ("+", "scripted-watch")], events
+        assert assert_no_duplicates(events) == {"scripted-watch"}
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+# Text that exercises every unit width and every line-break rule, including the characters
+# Python's splitlines() treats as breaks but LSP does not.
+ALPHABET = ["a", "b", " ", "é", "e\u0301", "中", "文", "😀", "👍🏽", "\n", "\r\n", "\r", "\f", "\v", "\u2028", "\x85", "\t"]
+
+
+def units(s: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(s.encode("utf-8"))
+    if encoding == "utf-16":
+        return len(s.encode("utf-16-le")) // 2
+    return len(s)
+
+
+_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def position(text: str, offset: int, encoding: str) -> dict[str, int]:
+    """LSP position of a code-point offset that never splits a \r\n pair."""
+    before = text[:offset]
+    breaks = list(_BREAK.finditer(before))
+    line_start = breaks[-1].end() if breaks else 0
+    return {"line": len(breaks), "character": units(before[line_start:], encoding)}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
+def test_replay_is_exact_after_random_edits(encoding: str, server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+    rng = random.Random(f"replay-{encoding}")
+    text = "".join(rng.choice(ALPHABET) for _ in range(200))
+    client = start(server_file, shim_env, project)
+    try:
+        resp = init(client, project, encoding)
+        assert resp["result"]["capabilities"]["positionEncoding"] == encoding
+        uri = client.open(project / "doc.txt", text, language="plaintext")
+        for version in range(2, 302):
+            # Edit boundaries never split a \r\n pair (the editor would not either).
+            cuts = [i for i in range(len(text) + 1) if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")]
+            a, b = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, 0)
+            new = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4)))
+            if text[a - 1 : a] == "\r" and new.startswith("\n") or new.endswith("\r") and text[b : b + 1] == "\n":
+                new = "x" + new + "x"  # keep the pair structure unambiguous
+            rng_ = {"start": position(text, a, encoding), "end": position(text, b, encoding)}
+            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": rng_, "text": new}]})
+            text = text[:a] + new + text[b:]
+        release(server_file, "2")
+        wait_note(client, "1 → 2")
+        assert client.request("test/text", {"uri": uri})["result"] == text
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
