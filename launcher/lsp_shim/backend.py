@@ -11,7 +11,8 @@ from lsp_shim.sync import Flag, Sink, raw_stream
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
     from lsp_shim.spawn import Child
 
@@ -48,7 +49,9 @@ class Backend:
         _thread.start_new_thread(self._wait, (on_exit,))
 
     def _pump(self, on_message: Callable[[Backend, bytes, bytes | bytearray], None]) -> None:
-        reader = FrameReader(raw_stream(self.child.stdout), lambda m: log.error(f"server output: {m}"))
+        reader = FrameReader(
+            raw_stream(self.child.stdout), lambda m: log.error(f"server output: {m}")
+        )
         frame = reader.next()
         while frame is not None:
             try:

@@ -10,11 +10,21 @@ from lsp_shim import log, lsp, spawn
 from lsp_shim.backend import Backend
 from lsp_shim.docstate import ClientState
 from lsp_shim.jsonfast import dumps
-from lsp_shim.proxy import ANSWERED, CLIENT, CLIENT_EOF, EXITED, SOURCE_CHANGED, STOP, Relay, stop_later
+from lsp_shim.proxy import (
+    ANSWERED,
+    CLIENT,
+    CLIENT_EOF,
+    EXITED,
+    SOURCE_CHANGED,
+    STOP,
+    Relay,
+    stop_later,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any
 
 CONTENT_MODIFIED = -32801
 SERVER_CANCELLED = -32802
@@ -113,7 +123,9 @@ class Controller:
                 self.state.observe(msg)
             except Exception as exc:  # never let state tracking break the relay
                 self.state_ok = False
-                log.warning(f"stopped tracking editor state ({exc!r}); a server restart will not replay documents")
+                log.warning(
+                    f"stopped tracking editor state ({exc!r}); a server restart will not replay documents"
+                )
 
     def _answered(self, b: Backend, body: bytes | bytearray) -> None:
         msg = lsp.decode(body)
@@ -127,7 +139,9 @@ class Controller:
             return None
         if b is not self.relay.current:
             return None
-        self._answer_pending(b, SERVER_CANCELLED, f"{self.name} exited; lsp-shim restarted it, retry")
+        self._answer_pending(
+            b, SERVER_CANCELLED, f"{self.name} exited; lsp-shim restarted it, retry"
+        )
         asked = self.relay.exit_seen or self.relay.shutdown_seen
         if asked or self.client_eof or self.stopping or not self.relay.initialized.is_set:
             if code and not asked:
@@ -152,11 +166,15 @@ class Controller:
                 log.error(text)
                 self.relay.notify_client(lsp.show_message(text, 1))
                 return code or 1
-            log.warning(f"{self.name} exited with code {code} without being asked to; restarting it")
+            log.warning(
+                f"{self.name} exited with code {code} without being asked to; restarting it"
+            )
             b = self._bring_up(dead.copy)
             if b is not None:
                 self._activate(b)
-                self._tell(f"{self.name} crashed (exit code {code}) and was restarted; your session continues")
+                self._tell(
+                    f"{self.name} crashed (exit code {code}) and was restarted; your session continues"
+                )
                 return None
             dead = self._last_failed or dead
             code = self._last_failed_code
@@ -203,7 +221,9 @@ class Controller:
         self.attach(b)
         rid = f"lsp-shim:init-{gen}"
         params = self.state.initialize_params()
-        b.sink.send_raw(lsp.frame({"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params}))
+        b.sink.send_raw(
+            lsp.frame({"jsonrpc": "2.0", "id": rid, "method": "initialize", "params": params})
+        )
         answer = b.wait_internal(rid, INIT_TIMEOUT)
         if answer is None or not isinstance(answer.get("result"), dict):
             self._last_failed = b
@@ -261,14 +281,22 @@ class Controller:
             with b.lock:
                 b.cut = True
             self._drain_state_events()
-            self._answer_pending(b, CONTENT_MODIFIED, f"{self.name} was upgraded while this ran; retry")
-            b.sink.send_raw(lsp.frame({"jsonrpc": "2.0", "id": f"lsp-shim:shutdown-{b.gen}", "method": "shutdown"}))
+            self._answer_pending(
+                b, CONTENT_MODIFIED, f"{self.name} was upgraded while this ran; retry"
+            )
+            b.sink.send_raw(
+                lsp.frame(
+                    {"jsonrpc": "2.0", "id": f"lsp-shim:shutdown-{b.gen}", "method": "shutdown"}
+                )
+            )
             b.sink.send_raw(lsp.frame({"jsonrpc": "2.0", "method": "exit"}))
             stop_later(b, 2.0)
             with self.relay.reg_lock:
                 leftovers = self.relay.registry.leftovers(b.gen)
             if leftovers:
-                self.relay.request_client("client/unregisterCapability", {"unregisterations": leftovers})
+                self.relay.request_client(
+                    "client/unregisterCapability", {"unregisterations": leftovers}
+                )
 
     def _answer_pending(self, b: Backend, code: int, text: str) -> None:
         with b.lock:

@@ -42,7 +42,7 @@ def _document_class() -> Any:
     if _doc_class is None:
         from pygls.workspace import TextDocument
 
-        class LspTextDocument(TextDocument):  # type: ignore[misc]
+        class LspTextDocument(TextDocument):
             @property
             def lines(self) -> list[str]:
                 return lsp_lines(self.source)
@@ -51,7 +51,9 @@ def _document_class() -> Any:
     return _doc_class
 
 
-def make_document(uri: str, text: str, version: int | None, language: str | None, encoding: str) -> TextDocument:
+def make_document(
+    uri: str, text: str, version: int | None, language: str | None, encoding: str
+) -> TextDocument:
     from lsprotocol import types
     from pygls.workspace import PositionCodec
 
@@ -219,7 +221,12 @@ class ClientState:
 
     def _item(self, uri: str) -> dict[str, Any]:
         doc = self.documents[uri]
-        return {"uri": uri, "languageId": doc.language_id or "", "version": doc.version or 0, "text": doc.source}
+        return {
+            "uri": uri,
+            "languageId": doc.language_id or "",
+            "version": doc.version or 0,
+            "text": doc.source,
+        }
 
     def text_of(self, uri: str) -> str | None:
         doc = self.documents.get(uri)

@@ -10,7 +10,7 @@ from lsp_shim.store import Store, StoreError, stat_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Callable
 
 
 class Follower:
@@ -58,14 +58,14 @@ class Follower:
         self.known = key
         if os.path.normcase(shadow.directory) == os.path.normcase(self.copy_dir):
             return  # same content reinstalled: nothing to switch
-        version = ""
+        version: str | None = ""
         if self.probe_version:
             version = run_version(shadow.copy)
             if version is None:
                 log.warning(f"the new {self.source} does not answer --version; not switching to it")
                 return
         self.copy_dir = shadow.directory
-        self.on_ready(shadow.copy, version)
+        self.on_ready(shadow.copy, version or "")
 
 
 def _key(path: str) -> str | None:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import _signal
+import _signal  # type: ignore[import-not-found]  # `signal` costs ~4 ms at startup
 import _thread
 import os
 import sys
 import time
 
 from lsp_shim import log, lsp, spawn
-from lsp_shim.errors import ShimError
 from lsp_shim.backend import Backend
 from lsp_shim.controller import Controller
+from lsp_shim.errors import ShimError
 from lsp_shim.framing import FrameReader
 from lsp_shim.proxy import SOURCE_CHANGED, STOP, Relay
-from lsp_shim.sync import Inbox, Sink, raw_stream
 from lsp_shim.resolve import not_found_message, resolve, resolve_command
 from lsp_shim.store import Store, StoreError, default_root, stat_key
+from lsp_shim.sync import Inbox, Sink, raw_stream
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +45,9 @@ class Options:
 class Plan:
     """The resolved command line and where its binary came from."""
 
-    def __init__(self, argv: list[str], source: str, copy: str, notices: list[bytes], key: str | None) -> None:
+    def __init__(
+        self, argv: list[str], source: str, copy: str, notices: list[bytes], key: str | None
+    ) -> None:
         self.argv = argv
         self.source = source
         self.copy = copy
@@ -122,13 +124,17 @@ def plan(opts: Options, root: str) -> Plan:
         first_key = None
         for shadow in opts.shadows:
             if not os.path.isfile(shadow):
-                raise ShimError(f"--shadow {shadow}: no such file; give the file the server runs from")
+                raise ShimError(
+                    f"--shadow {shadow}: no such file; give the file the server runs from"
+                )
             key = source_key(shadow)
             copy, notice = shadow_or_fallback(opts, shadow)
             log.debug(f"--shadow {shadow}: running the copy {copy}")
             notices += [notice] if notice else []
             target = os.path.abspath(shadow)
-            rewritten = [copy if a == shadow or os.path.abspath(a) == target else a for a in rewritten]
+            rewritten = [
+                copy if a == shadow or os.path.abspath(a) == target else a for a in rewritten
+            ]
             if not first_source:
                 first_source, first_copy, first_key = target, copy, key
         return Plan([runner, *rewritten], first_source, first_copy, notices, first_key)
@@ -223,12 +229,16 @@ def _install_signals(inbox: Inbox) -> None:
                 pass
 
 
-def refuse(message: str, init: dict[str, Any] | None, client_in: FrameReader, client_out: Sink) -> int:
+def refuse(
+    message: str, init: dict[str, Any] | None, client_in: FrameReader, client_out: Sink
+) -> int:
     """No server can run: say why, to the editor's UI too, and keep LSP manners until exit."""
     log.error(message)
     if init is None:
         return 2
-    client_out.send_raw(lsp.error_response(init.get("id"), lsp.REQUEST_FAILED, f"lsp-shim: {message}"))
+    client_out.send_raw(
+        lsp.error_response(init.get("id"), lsp.REQUEST_FAILED, f"lsp-shim: {message}")
+    )
     # Some editors wait for shutdown/exit answers; bound the wait in case nobody asks.
     _thread.start_new_thread(_exit_after, (10.0, 1))
     frame = client_in.next()
@@ -242,7 +252,9 @@ def refuse(message: str, init: dict[str, Any] | None, client_in: FrameReader, cl
                 client_out.send_raw(lsp.result_response(msg["id"], None))
             else:
                 client_out.send_raw(
-                    lsp.error_response(msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {message}")
+                    lsp.error_response(
+                        msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {message}"
+                    )
                 )
         frame = client_in.next()
     return 1
@@ -280,13 +292,14 @@ class _Bookkeeping:
     def _record_and_collect(self) -> None:
         import psutil
 
-        from lsp_shim import cleanup, session
+        from lsp_shim import cleanup
 
         me = psutil.Process()
         self.create_time = me.create_time()
         b = self.relay.current
         info = self.relay.init_result or {}
-        server_info = info.get("serverInfo") if isinstance(info.get("serverInfo"), dict) else {}
+        raw = info.get("serverInfo")
+        server_info: dict[str, Any] = raw if isinstance(raw, dict) else {}
         name = self.opts.tool or os.path.splitext(os.path.basename(self.plan.source))[0]
         self.record = {
             "pid": me.pid,
@@ -363,7 +376,10 @@ class _Bookkeeping:
         from lsp_shim.follow import Follower
 
         inbox = self.relay.inbox
-        probe = bool(self.opts.tool) or os.path.splitext(os.path.basename(self.plan.source))[0] in ("ruff", "ty")
+        probe = bool(self.opts.tool) or os.path.splitext(os.path.basename(self.plan.source))[0] in (
+            "ruff",
+            "ty",
+        )
         return Follower(
             self.plan.source,
             self.plan.key,

@@ -107,7 +107,9 @@ class Relay:
         if first is not None and not first.exited.is_set:
             first.sink.send(header, body)
         else:
-            log.debug(f"dropped an answer to a request of a server that is gone: {bytes(body[:80])!r}")
+            log.debug(
+                f"dropped an answer to a request of a server that is gone: {bytes(body[:80])!r}"
+            )
 
     # server → editor
 
@@ -143,9 +145,12 @@ class Relay:
                     self.client_out.send_raw(notice)
                 self.initialized.set()
 
-    def _server_request(self, b: Backend, header: bytes, body: bytes | bytearray, msg: dict[str, Any]) -> None:
+    def _server_request(
+        self, b: Backend, header: bytes, body: bytes | bytearray, msg: dict[str, Any]
+    ) -> None:
         method = msg["method"]
-        params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
+        raw = msg.get("params")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
         if b.gen == 1:
             if method == "client/registerCapability":
                 with self.reg_lock:
@@ -158,7 +163,9 @@ class Relay:
         rid = PREFIX + f"{b.gen}:" + dumps(msg["id"]).decode()
         if method == "client/registerCapability":
             with self.reg_lock:
-                forward, drop = self.registry.register(b.gen, list(params.get("registrations") or []))
+                forward, drop = self.registry.register(
+                    b.gen, list(params.get("registrations") or [])
+                )
             if drop:
                 self.request_client("client/unregisterCapability", {"unregisterations": drop})
             if not forward:
@@ -179,7 +186,9 @@ class Relay:
         """A request of the shim's own to the editor; its answer is swallowed."""
         self._internal_ids += 1
         rid = f"{PREFIX}shim-{self._internal_ids}"
-        self.client_out.send_raw(lsp.frame({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}))
+        self.client_out.send_raw(
+            lsp.frame({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
+        )
 
     def notify_client(self, framed: bytes) -> None:
         self.client_out.send_raw(framed)

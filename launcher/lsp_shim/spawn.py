@@ -15,11 +15,15 @@ WINDOWS = sys.platform == "win32"
 class Child:
     """A running server. Only one thread may call wait()."""
 
-    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int, popen: object = None) -> None:
+    def __init__(
+        self, pid: int, stdin: int, stdout: int, stderr: int, popen: object = None
+    ) -> None:
         self.pid = pid
         self.stdin = stdin  # write end, ours
         self.stdout = stdout  # read end, ours
-        self.stderr = stderr  # read end, ours: relayed to our stderr, last lines kept for crash reports
+        self.stderr = (
+            stderr  # read end, ours: relayed to our stderr, last lines kept for crash reports
+        )
         self.returncode: int | None = None
         self._popen = popen
 
@@ -96,7 +100,9 @@ def _start_windows(argv: list[str], env: dict[str, str]) -> Child:
     popen = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env, bufsize=0)
     winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
     assert popen.stdin and popen.stdout and popen.stderr
-    return Child(popen.pid, popen.stdin.fileno(), popen.stdout.fileno(), popen.stderr.fileno(), popen)
+    return Child(
+        popen.pid, popen.stdin.fileno(), popen.stdout.fileno(), popen.stderr.fileno(), popen
+    )
 
 
 def run_replacing(argv: list[str], env: dict[str, str]) -> int:

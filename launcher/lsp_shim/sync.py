@@ -71,7 +71,7 @@ class Inbox:
 class Sink:
     """One output stream; whole messages only, from any thread."""
 
-    __slots__ = ("fd", "_lock", "broken")
+    __slots__ = ("_lock", "broken", "fd")
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
