@@ -18,7 +18,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="drives uv insta
 
 
 def ps(env: dict[str, str]) -> list[dict[str, object]]:
-    out = subprocess.run([script("lsp-shim"), "ps", "--json"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [script("lsp-shim"), "ps", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
@@ -33,19 +35,23 @@ def wait_for(cond, timeout: float = 20.0, what: str = "") -> None:  # type: igno
 
 def install(venv: Path, version: str) -> None:
     subprocess.run(
-        [uv(), "pip", "install", "-q", "--python", str(venv_python(venv)), f"ruff=={version}"], check=True
+        [uv(), "pip", "install", "-q", "--python", str(venv_python(venv)), f"ruff=={version}"],
+        check=True,
     )
 
 
 def format_edits(client: LspClient, uri: str) -> list[dict[str, object]]:
     resp = client.request(
-        "textDocument/formatting", {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}}
+        "textDocument/formatting",
+        {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
     )
     assert "result" in resp, resp
     return resp["result"] or []
 
 
-def test_upgrade_and_downgrade_switch_without_restart(project: Path, shim_env: dict[str, str]) -> None:
+def test_upgrade_and_downgrade_switch_without_restart(
+    project: Path, shim_env: dict[str, str]
+) -> None:
     venv = project / ".venv"
     make_venv(venv, f"ruff=={RUFF_OLD}")
     client = LspClient([script("ruff-shim"), "server"], env=shim_env, cwd=project)
@@ -59,16 +65,28 @@ def test_upgrade_and_downgrade_switch_without_restart(project: Path, shim_env: d
             "textDocument/didChange",
             {
                 "textDocument": {"uri": uri, "version": 2},
-                "contentChanges": [{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 3}}, "text": "y=2"}],
+                "contentChanges": [
+                    {
+                        "range": {
+                            "start": {"line": 1, "character": 0},
+                            "end": {"line": 1, "character": 3},
+                        },
+                        "text": "y=2",
+                    }
+                ],
             },
         )
-        wait_for(lambda: ps(shim_env) and ps(shim_env)[0]["version"] == RUFF_OLD, what="session record")
+        wait_for(
+            lambda: ps(shim_env) and ps(shim_env)[0]["version"] == RUFF_OLD, what="session record"
+        )
         old_pid = int(ps(shim_env)[0]["server_pid"])  # type: ignore[call-overload]
 
         for before, after in ((RUFF_OLD, RUFF_NEW), (RUFF_NEW, RUFF_OLD)):
             install(venv, after)
             note = client.wait_notification(
-                "window/showMessage", timeout=30, where=lambda n: "switched without restart" in n["params"]["message"]
+                "window/showMessage",
+                timeout=30,
+                where=lambda n: "switched without restart" in n["params"]["message"],
             )
             assert f"{before} → {after}" in note["params"]["message"]
             rec = ps(shim_env)[0]
@@ -78,7 +96,12 @@ def test_upgrade_and_downgrade_switch_without_restart(project: Path, shim_env: d
             assert wait_gone(old_pid, 5.0), "the replaced server is still running"
             # The running copy is the new version, and it knows the replayed edit.
             copy = str(rec["copy"])
-            assert subprocess.run([copy, "--version"], capture_output=True, text=True).stdout.split()[-1] == after
+            assert (
+                subprocess.run([copy, "--version"], capture_output=True, text=True).stdout.split()[
+                    -1
+                ]
+                == after
+            )
             edits = format_edits(client, uri)
             assert any("y = 2" in str(e["newText"]) for e in edits), edits
             # The Windows rule still holds after the switch.
@@ -102,7 +125,9 @@ def test_venv_deleted_and_recreated(project: Path, shim_env: dict[str, str]) -> 
         assert format_edits(client, uri)
         make_venv(venv, f"ruff=={RUFF_NEW}")
         client.wait_notification(
-            "window/showMessage", timeout=30, where=lambda n: f"→ {RUFF_NEW}" in n["params"]["message"]
+            "window/showMessage",
+            timeout=30,
+            where=lambda n: f"→ {RUFF_NEW}" in n["params"]["message"],
         )
         assert format_edits(client, uri)
         assert client.shutdown_exit() == 0
@@ -121,9 +146,13 @@ def test_uv_tool_upgrade(tmp_path: Path, project: Path, shim_env: dict[str, str]
         assert init["result"]["serverInfo"]["version"] == RUFF_OLD
         uri = client.open(project / "a.py", "import os\nx=1\n")
         # `uv tool upgrade` must succeed while the session runs (it fails on Windows without the shim).
-        subprocess.run([uv(), "tool", "install", "-q", "--force", f"ruff=={RUFF_NEW}"], env=env, check=True)
+        subprocess.run(
+            [uv(), "tool", "install", "-q", "--force", f"ruff=={RUFF_NEW}"], env=env, check=True
+        )
         client.wait_notification(
-            "window/showMessage", timeout=30, where=lambda n: f"{RUFF_OLD} → {RUFF_NEW}" in n["params"]["message"]
+            "window/showMessage",
+            timeout=30,
+            where=lambda n: f"{RUFF_OLD} → {RUFF_NEW}" in n["params"]["message"],
         )
         assert format_edits(client, uri)
         assert holdings(client.proc.pid, [tools, bins]) == []

@@ -46,7 +46,10 @@ def init(client: LspClient, root: Path, encoding: str = "utf-16") -> dict[str, A
     params = {
         "processId": None,
         "rootUri": root.as_uri(),
-        "capabilities": {"general": {"positionEncodings": [encoding]}, "textDocument": {"synchronization": {}}},
+        "capabilities": {
+            "general": {"positionEncodings": [encoding]},
+            "textDocument": {"synchronization": {}},
+        },
     }
     resp = client.request("initialize", params)
     client.notify("initialized", {})
@@ -54,14 +57,18 @@ def init(client: LspClient, root: Path, encoding: str = "utf-16") -> dict[str, A
 
 
 def wait_note(client: LspClient, text: str, timeout: float = 20) -> dict[str, Any]:
-    return client.wait_notification("window/showMessage", timeout, where=lambda n: text in n["params"]["message"])
+    return client.wait_notification(
+        "window/showMessage", timeout, where=lambda n: text in n["params"]["message"]
+    )
 
 
 def info(client: LspClient) -> dict[str, Any]:
     return client.request("test/info")["result"]  # type: ignore[no-any-return]
 
 
-def test_crash_restarts_answers_in_flight_and_replays(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+def test_crash_restarts_answers_in_flight_and_replays(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
     client = start(server_file, shim_env, project)
     try:
         init(client, project)
@@ -82,7 +89,9 @@ def test_crash_restarts_answers_in_flight_and_replays(server_file: Path, project
         client.close()
 
 
-def test_crash_loop_guard_trips_on_sixth_crash(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+def test_crash_loop_guard_trips_on_sixth_crash(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
     client = start(server_file, shim_env, project)
     try:
         init(client, project)
@@ -100,7 +109,9 @@ def test_crash_loop_guard_trips_on_sixth_crash(server_file: Path, project: Path,
         client.close()
 
 
-def test_switch_lets_in_flight_finish_and_cancels_the_rest(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+def test_switch_lets_in_flight_finish_and_cancels_the_rest(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
     client = start(server_file, shim_env, project)
     try:
         init(client, project)
@@ -137,7 +148,9 @@ def assert_no_duplicates(events: list[tuple[str, str]]) -> set[str]:
     return live
 
 
-def test_registrations_are_not_duplicated_across_switches(server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+def test_registrations_are_not_duplicated_across_switches(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
     client = start(server_file, shim_env, project)
     try:
         init(client, project)
@@ -162,7 +175,25 @@ def test_registrations_are_not_duplicated_across_switches(server_file: Path, pro
 
 # Text that exercises every unit width and every line-break rule, including the characters
 # Python's splitlines() treats as breaks but LSP does not.
-ALPHABET = ["a", "b", " ", "é", "e\u0301", "中", "文", "😀", "👍🏽", "\n", "\r\n", "\r", "\f", "\v", "\u2028", "\x85", "\t"]
+ALPHABET = [
+    "a",
+    "b",
+    " ",
+    "é",
+    "e\u0301",
+    "中",
+    "文",
+    "😀",
+    "👍🏽",
+    "\n",
+    "\r\n",
+    "\r",
+    "\f",
+    "\v",
+    "\u2028",
+    "\x85",
+    "\t",
+]
 
 
 def units(s: str, encoding: str) -> int:
@@ -185,7 +216,9 @@ def position(text: str, offset: int, encoding: str) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8", "utf-32"])
-def test_replay_is_exact_after_random_edits(encoding: str, server_file: Path, project: Path, shim_env: dict[str, str]) -> None:
+def test_replay_is_exact_after_random_edits(
+    encoding: str, server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
     rng = random.Random(f"replay-{encoding}")
     text = "".join(rng.choice(ALPHABET) for _ in range(200))
     client = start(server_file, shim_env, project)
@@ -195,13 +228,28 @@ def test_replay_is_exact_after_random_edits(encoding: str, server_file: Path, pr
         uri = client.open(project / "doc.txt", text, language="plaintext")
         for version in range(2, 302):
             # Edit boundaries never split a \r\n pair (the editor would not either).
-            cuts = [i for i in range(len(text) + 1) if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")]
+            cuts = [
+                i
+                for i in range(len(text) + 1)
+                if not (0 < i < len(text) and text[i - 1] == "\r" and text[i] == "\n")
+            ]
             a, b = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, 0)
             new = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4)))
-            if text[a - 1 : a] == "\r" and new.startswith("\n") or new.endswith("\r") and text[b : b + 1] == "\n":
+            if (
+                text[a - 1 : a] == "\r"
+                and new.startswith("\n")
+                or new.endswith("\r")
+                and text[b : b + 1] == "\n"
+            ):
                 new = "x" + new + "x"  # keep the pair structure unambiguous
             rng_ = {"start": position(text, a, encoding), "end": position(text, b, encoding)}
-            client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": rng_, "text": new}]})
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": rng_, "text": new}],
+                },
+            )
             text = text[:a] + new + text[b:]
         release(server_file, "2")
         wait_note(client, "1 → 2")

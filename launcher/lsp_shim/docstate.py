@@ -7,25 +7,24 @@ never on the startup path.
 
 from __future__ import annotations
 
-import copy
-import re
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from pygls.workspace import TextDocument
 
-# LSP breaks lines only on \n, \r\n and \r; str.splitlines also breaks on \f, \v, \x1c-\x1e,
-# \x85, U+2028 and U+2029, which would put every edit after such a character on the wrong line.
-_BREAK = re.compile(r"\r\n|\r|\n")
-
 
 def lsp_lines(text: str) -> list[str]:
-    """Lines with their endings, split the LSP way."""
+    """Lines with their endings, split the LSP way.
+
+    LSP breaks lines only on \n, \r\n and \r; str.splitlines also breaks on \f, \v,
+    \x1c-\x1e, \x85, U+2028 and U+2029, which would put every later edit on the wrong line.
+    """
+    import re  # this module loads at startup; `re` would cost milliseconds there
+
     lines: list[str] = []
     start = 0
-    for m in _BREAK.finditer(text):
+    for m in re.finditer(r"\r\n|\r|\n", text):
         lines.append(text[start : m.end()])
         start = m.end()
     if start < len(text):
@@ -150,7 +149,7 @@ class ClientState:
         self.folders = current
 
     def _nb_open(self, p: dict[str, Any]) -> None:
-        nb = copy.deepcopy(p["notebookDocument"])
+        nb = _deepcopy(p["notebookDocument"])
         self.notebooks[nb["uri"]] = nb
         for cell in p.get("cellTextDocuments", []):
             self._did_open({"textDocument": cell})
@@ -169,7 +168,7 @@ class ClientState:
         if structure:
             arr = structure["array"]
             start, delete = arr["start"], arr["deleteCount"]
-            nb["cells"][start : start + delete] = copy.deepcopy(arr.get("cells") or [])
+            nb["cells"][start : start + delete] = _deepcopy(arr.get("cells") or [])
             for cell in structure.get("didOpen") or []:
                 self._did_open({"textDocument": cell})
             for cell in structure.get("didClose") or []:
@@ -177,7 +176,7 @@ class ClientState:
         for data in cells.get("data") or []:
             for i, cell in enumerate(nb["cells"]):
                 if cell.get("document") == data.get("document"):
-                    nb["cells"][i] = copy.deepcopy(data)
+                    nb["cells"][i] = _deepcopy(data)
         for tc in cells.get("textContent") or []:
             self._did_change({"textDocument": tc["document"], "contentChanges": tc["changes"]})
 
@@ -191,9 +190,9 @@ class ClientState:
 
     def initialize_params(self) -> dict[str, Any]:
         """The client's initialize params, with the workspace folders as they are now."""
-        params = copy.deepcopy(self.init_params or {})
+        params = _deepcopy(self.init_params or {})
         if self.folders is not None:
-            params["workspaceFolders"] = copy.deepcopy(self.folders)
+            params["workspaceFolders"] = _deepcopy(self.folders)
         return params
 
     def replay(self) -> list[dict[str, Any]]:
@@ -231,6 +230,12 @@ class ClientState:
     def text_of(self, uri: str) -> str | None:
         doc = self.documents.get(uri)
         return None if doc is None else doc.source
+
+
+def _deepcopy(value: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(value)
 
 
 def _note(method: str, params: Any) -> dict[str, Any]:

@@ -1,0 +1,178 @@
+"""The replay state as plain data: what a replacement server is told, message by message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsp_shim.docstate import ClientState, lsp_lines
+
+
+def note(method: str, params: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "method": method, "params": params}
+
+
+def rng(l1: int, c1: int, l2: int, c2: int) -> dict[str, Any]:
+    return {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
+
+
+def test_lsp_lines_break_only_on_lsp_line_endings() -> None:
+    assert lsp_lines("a\fb\u2028c\x85d\r\ne\rf\ng") == ["a\fb\u2028c\x85d\r\n", "e\r", "f\n", "g"]
+    assert lsp_lines("") == []
+    assert lsp_lines("x\n") == ["x\n"]
+
+
+def test_initialize_params_follow_workspace_folder_changes() -> None:
+    s = ClientState()
+    a, b, c = ({"uri": f"file:///{n}", "name": n} for n in "abc")
+    s.observe(
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {"rootUri": "file:///a", "workspaceFolders": [a, b]},
+        }
+    )
+    s.observe(
+        note("workspace/didChangeWorkspaceFolders", {"event": {"added": [c], "removed": [a]}})
+    )
+    params = s.initialize_params()
+    assert params["workspaceFolders"] == [b, c]
+    assert params["rootUri"] == "file:///a"
+    assert s.init_params is not None and s.init_params["workspaceFolders"] == [a, b]  # not mutated
+
+
+def test_replay_order_configuration_and_documents() -> None:
+    s = ClientState()
+    s.observe(note("workspace/didChangeConfiguration", {"settings": {"ruff": {"lineLength": 88}}}))
+    doc = {"uri": "file:///x.py", "languageId": "python", "version": 1, "text": "a = 1\nb = 2\n"}
+    s.observe(note("textDocument/didOpen", {"textDocument": doc}))
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": doc["uri"], "version": 5},
+                "contentChanges": [
+                    {"range": rng(1, 4, 1, 5), "text": "3"},
+                    {"range": rng(2, 0, 2, 0), "text": "c = 😀\n"},
+                ],
+            },
+        )
+    )
+    s.observe(note("textDocument/didOpen", {"textDocument": {**doc, "uri": "file:///gone.py"}}))
+    s.observe(note("textDocument/didClose", {"textDocument": {"uri": "file:///gone.py"}}))
+    out = s.replay()
+    assert [m["method"] for m in out] == [
+        "initialized",
+        "workspace/didChangeConfiguration",
+        "textDocument/didOpen",
+    ]
+    assert out[1]["params"] == {"settings": {"ruff": {"lineLength": 88}}}
+    assert out[2]["params"]["textDocument"] == {
+        "uri": "file:///x.py",
+        "languageId": "python",
+        "version": 5,
+        "text": "a = 1\nb = 3\nc = 😀\n",
+    }
+
+
+def test_full_change_replaces_text() -> None:
+    s = ClientState()
+    s.observe(
+        note(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": "u", "languageId": "python", "version": 1, "text": "old"}},
+        )
+    )
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "u", "version": 2}, "contentChanges": [{"text": "new"}]},
+        )
+    )
+    assert s.text_of("u") == "new"
+
+
+def test_utf8_positions_after_negotiation() -> None:
+    s = ClientState()
+    s.set_encoding({"positionEncoding": "utf-8"})
+    s.observe(
+        note(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": "u", "languageId": "python", "version": 1, "text": "é😀x\n"}},
+        )
+    )
+    # 'x' starts at byte 6 (é = 2 bytes, 😀 = 4 bytes).
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": "u", "version": 2},
+                "contentChanges": [{"range": rng(0, 6, 0, 7), "text": "y"}],
+            },
+        )
+    )
+    assert s.text_of("u") == "é😀y\n"
+
+
+def test_notebooks_replay_with_their_cells() -> None:
+    s = ClientState()
+    nb_uri = "file:///n.ipynb"
+    cell = lambda n: {"kind": 2, "document": f"vscode-notebook-cell:/n.ipynb#{n}"}  # noqa: E731
+    item = lambda n, text: {
+        "uri": f"vscode-notebook-cell:/n.ipynb#{n}",
+        "languageId": "python",
+        "version": 1,
+        "text": text,
+    }  # noqa: E731
+    s.observe(
+        note(
+            "notebookDocument/didOpen",
+            {
+                "notebookDocument": {
+                    "uri": nb_uri,
+                    "notebookType": "jupyter-notebook",
+                    "version": 1,
+                    "cells": [cell(1), cell(2)],
+                },
+                "cellTextDocuments": [item(1, "import os\n"), item(2, "x=1\n")],
+            },
+        )
+    )
+    s.observe(
+        note(
+            "notebookDocument/didChange",
+            {
+                "notebookDocument": {"uri": nb_uri, "version": 2},
+                "change": {
+                    "cells": {
+                        "structure": {
+                            "array": {"start": 1, "deleteCount": 1, "cells": [cell(3)]},
+                            "didOpen": [item(3, "y=2\n")],
+                            "didClose": [{"uri": item(2, "")["uri"]}],
+                        },
+                        "textContent": [
+                            {
+                                "document": {"uri": item(1, "")["uri"], "version": 2},
+                                "changes": [{"range": rng(0, 7, 0, 9), "text": "sys"}],
+                            }
+                        ],
+                    }
+                },
+            },
+        )
+    )
+    out = s.replay()
+    assert [m["method"] for m in out] == ["initialized", "notebookDocument/didOpen"]
+    params = out[1]["params"]
+    assert params["notebookDocument"]["version"] == 2
+    assert [c["document"] for c in params["notebookDocument"]["cells"]] == [
+        cell(1)["document"],
+        cell(3)["document"],
+    ]
+    assert [d["text"] for d in params["cellTextDocuments"]] == ["import sys\n", "y=2\n"]
+    s.observe(
+        note(
+            "notebookDocument/didClose",
+            {"notebookDocument": {"uri": nb_uri}, "cellTextDocuments": []},
+        )
+    )
+    assert s.replay() == [note("initialized", {})]
