@@ -116,13 +116,14 @@ def test_utf8_positions_after_negotiation() -> None:
 def test_notebooks_replay_with_their_cells() -> None:
     s = ClientState()
     nb_uri = "file:///n.ipynb"
-    cell = lambda n: {"kind": 2, "document": f"vscode-notebook-cell:/n.ipynb#{n}"}  # noqa: E731
-    item = lambda n, text: {
-        "uri": f"vscode-notebook-cell:/n.ipynb#{n}",
-        "languageId": "python",
-        "version": 1,
-        "text": text,
-    }  # noqa: E731
+
+    def cell(n: int) -> dict[str, Any]:
+        return {"kind": 2, "document": f"vscode-notebook-cell:/n.ipynb#{n}"}
+
+    def item(n: int, text: str) -> dict[str, Any]:
+        uri = f"vscode-notebook-cell:/n.ipynb#{n}"
+        return {"uri": uri, "languageId": "python", "version": 1, "text": text}
+
     s.observe(
         note(
             "notebookDocument/didOpen",

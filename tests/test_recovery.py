@@ -236,10 +236,10 @@ def test_replay_is_exact_after_random_edits(
             a, b = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, 0)
             new = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4)))
             if (
-                text[a - 1 : a] == "\r"
-                and new.startswith("\n")
-                or new.endswith("\r")
-                and text[b : b + 1] == "\n"
+                (text[a - 1 : a] == "\r"
+                and new.startswith("\n"))
+                or (new.endswith("\r")
+                and text[b : b + 1] == "\n")
             ):
                 new = "x" + new + "x"  # keep the pair structure unambiguous
             rng_ = {"start": position(text, a, encoding), "end": position(text, b, encoding)}
