@@ -1,27 +1,48 @@
 """LSP base-protocol framing: cut a byte stream into (header, body) pairs without decoding bodies.
 
 The relay forwards the exact bytes it read, so a header is kept as received (case, order,
-`Content-Type`); only `Content-Length` is interpreted. Garbage between messages is dropped with
-a reported error and the reader re-synchronises on the next `Content-Length` header, so one bad
-message never costs the ones after it.
+`Content-Type`); only `Content-Length` is interpreted. What the reader does with bad input is
+the table in docs/bad-input.md; in short:
+
+* a header it cannot use (malformed, no or a huge `Content-Length`) is dropped with a reported
+  error and the reader re-synchronises on the next `Content-Length`, so it costs no later message;
+* a body that is not a JSON object in UTF-8 is never forwarded (servers such as ruff exit on
+  one): it is dropped with a reported error, and if its id can be recovered, a request is
+  answered with a JSON-RPC error (through `reply`) and a response is replaced by an error
+  response with the same id, so nobody waits forever;
+* a `Content-Length` that lies is detected where the stream proves it: a new header inside the
+  body (too long) or bytes that are not a header right after it (too short); the message is
+  repaired when its real body is a valid JSON object, else dropped as above.
+
+The common case costs no JSON decoding: an O(1) look at the body's first and last bytes, an
+ASCII test at C speed, one search for a blank line. Everything else runs only on bad input.
 """
 
 from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Protocol
+    from collections.abc import Callable
+    from typing import Protocol
 
     class RawStream(Protocol):
         def read(self, n: int, /) -> bytes | None: ...
         def readinto(self, b: bytearray | memoryview, /) -> int | None: ...
 
+    Frame = tuple[bytes, bytes | bytearray]
+
 
 MAX_BODY = 256 * 1024 * 1024  # larger than any real message; bounds memory against a lying header
 MAX_HEADER = 8192
 CHUNK = 65536
+PREALLOC = 16 * 1024 * 1024  # a body up to this size gets its buffer at once; beyond, it grows
 _SEP = b"\r\n\r\n"
+# Characters allowed in a header field name (RFC 9110 token); anything else is not a header.
+_TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _KEY = b"content-length"
+_WS = b" \t\r\n"
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
 
 
 def parse_header(block: bytes | bytearray) -> int:
@@ -32,7 +53,7 @@ def parse_header(block: bytes | bytearray) -> int:
     length = -1
     for line in bytes(block).split(b"\r\n"):
         name, sep, value = line.partition(b":")
-        if not sep or not name.strip() or name != name.strip():
+        if not sep or not name or name.translate(None, _TCHAR):
             raise ValueError(f"malformed header line {line[:60]!r}")
         if name.lower() == _KEY:
             digits = value.strip()
@@ -48,29 +69,123 @@ def parse_header(block: bytes | bytearray) -> int:
     return length
 
 
-def header_for(body: bytes) -> bytes:
-    """The header the shim writes for a message it composes itself."""
+def header_for(body: bytes | bytearray) -> bytes:
+    """The header the shim writes for a message it composes (or repairs) itself."""
     return b"Content-Length: %d\r\n\r\n" % len(body)
 
 
-def _resync_point(buf: bytearray, start: int) -> int:
-    """Index of the next `Content-Length` after `start` (case-insensitive), or -1."""
-    low = bytes(buf[start:]).lower()
-    i = low.find(_KEY, 1)
-    return -1 if i < 0 else start + i
+def plausible(body: bytes | bytearray) -> bool:
+    """Cheap test that a body can be a JSON-RPC message: a `{…}` object in valid UTF-8.
+
+    O(1) for the envelope; the UTF-8 check is `isascii()` at C speed, decoding in bounded
+    chunks only for bodies that hold non-ASCII text.
+    """
+    n = len(body)
+    if n < 2:
+        return False
+    if body[0] != 0x7B or body[-1] != 0x7D:  # the common case skips the whitespace scan
+        first, last = 0, n - 1
+        while first < n and body[first] in _WS:
+            first += 1
+        while last > first and body[last] in _WS:
+            last -= 1
+        if last <= first or body[first] != 0x7B or body[last] != 0x7D:
+            return False
+    return body.isascii() or _valid_utf8(body)
+
+
+def _valid_utf8(body: bytes | bytearray) -> bool:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    with memoryview(body) as view:
+        try:
+            for i in range(0, len(view), step):
+                decoder.decode(view[i : i + step], i + step >= len(view))
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def header_at(buf: bytes | bytearray, sep: int, floor: int) -> int:
+    """If the blank line at `sep` ends a header block holding a `Content-Length` that starts at
+    or after `floor`, the index where that header starts; else -1.
+
+    Raw CR LF cannot occur inside a JSON string and `Content-Length:` cannot occur outside one,
+    so a valid JSON body never contains such a block: a hit proves the declared length lied.
+    """
+    lo = max(floor, sep - MAX_HEADER)
+    window = bytes(buf[lo:sep]).lower()
+    at = window.rfind(_KEY)
+    while at >= 0:
+        try:
+            parse_header(buf[lo + at : sep])
+        except ValueError:
+            at = window.rfind(_KEY, 0, at)
+            continue
+        # A `Content-Type` line may come first; it belongs to the new message too.
+        ct = window.rfind(b"content-type", 0, at)
+        if ct >= 0:
+            try:
+                parse_header(buf[lo + ct : sep])
+                return lo + ct
+            except ValueError:
+                pass
+        return lo + at
+    return -1
 
 
 class FrameReader:
-    """Reads whole messages from a raw stream; `next()` returns (header, body) or None at EOF."""
+    """Reads whole messages from a raw stream; `next()` returns (header, body) or None at EOF.
 
-    __slots__ = ("_stream", "_buf", "_pos", "_eof", "_on_error")
+    `on_error(text)` reports every dropped or repaired byte; `reply(frame)` (optional) sends a
+    message back to the peer this stream comes from, used to answer a request that had to be
+    dropped.
+    """
 
-    def __init__(self, stream: RawStream, on_error: Callable[[str], None]) -> None:
+    __slots__ = (
+        "_buf",
+        "_eof",
+        "_inbuf",
+        "_on_error",
+        "_pos",
+        "_reply",
+        "_rescan",
+        "_stream",
+        "_why",
+    )
+
+    def __init__(
+        self,
+        stream: RawStream,
+        on_error: Callable[[str], None],
+        reply: Callable[[bytes], object] | None = None,
+    ) -> None:
         self._stream = stream
         self._buf = bytearray()
         self._pos = 0
         self._eof = False
         self._on_error = on_error
+        self._reply = reply
+        self._inbuf = False  # the last body still sits in _buf, just before _pos
+        self._why = ""  # why the last header was rejected; its body is dropped next
+        self._rescan = False  # a dropped body is searched again for the next header
+
+    def next(self) -> Frame | None:
+        """The next well-formed message; bad input is dropped, answered or repaired (see above)."""
+        while True:
+            got = self._frame()
+            if got is None:
+                return None
+            header, body, lied = got
+            if not lied and plausible(body) and self._followed_by_header():
+                return header, body
+            frame = self._judge(header, body, lied)
+            if frame is not None:
+                return frame
+
+    # -- reading ------------------------------------------------------------------------------
 
     def _fill(self) -> bool:
         """Read more bytes into the buffer; False at EOF."""
@@ -86,29 +201,54 @@ class FrameReader:
         self._buf += chunk
         return True
 
-    def next(self) -> tuple[bytes, bytes | bytearray] | None:
-        """The next well-formed message, skipping (and reporting) anything malformed."""
+    def _frame(self) -> tuple[bytes, bytes | bytearray, str] | None:
+        """The next (header, body, why-the-length-lied or "") as framed, None at EOF."""
         while True:
             buf = self._buf
-            end = buf.find(_SEP, self._pos)
+            start = self._pos
+            if self._rescan:
+                # The last body was dropped: its length may have eaten the start of the next
+                # header, so the next message starts at the first `Content-Length` from there.
+                low = bytes(buf[start:]).lower()
+                at = low.find(_KEY)
+                if at < 0:
+                    self._pos = max(start, len(buf) - len(_KEY))
+                    if not self._fill():
+                        self._report_tail()
+                        return None
+                    continue
+                self._pos = start = start + at
+                self._rescan = False
+            # Blank lines between messages are harmless; skip them without a word.
+            while start < len(buf) and buf[start] in _WS:
+                start += 1
+            self._pos = start
+            end = buf.find(_SEP, start)
             if end < 0:
-                if len(buf) - self._pos > MAX_HEADER:
-                    self._skip_garbage(len(buf) - 3)
+                if len(buf) - start > MAX_HEADER:
+                    sub = self._skip_garbage(len(buf) - 3)
+                    if sub is not None:
+                        return sub[0], sub[1], ""
                     continue
                 if not self._fill():
                     self._report_tail()
                     return None
                 continue
-            start = self._pos
             try:
                 length = parse_header(buf[start:end])
             except ValueError as exc:
-                self._skip_garbage(end + 4, str(exc))
+                why, self._why = self._why, str(exc)
+                sub = self._skip_garbage(
+                    end + 4, f"its header was unusable: {why}" if why else str(exc)
+                )
+                if sub is not None:
+                    return sub[0], sub[1], ""
                 continue
             header = bytes(buf[start : end + 4])
+            self._why = ""
             self._pos = end + 4
-            body = self._read_body(length)
-            if body is None:
+            got = self._read_body(length)
+            if got is None:
                 self._on_error(
                     f"stream ended inside a message ({len(self._buf) - self._pos} of {length} "
                     "body bytes); dropped it"
@@ -116,32 +256,168 @@ class FrameReader:
                 self._buf.clear()
                 self._pos = 0
                 return None
-            return header, body
+            body, lied = got
+            return header, body, lied
 
-    def _read_body(self, length: int) -> bytes | bytearray | None:
-        have = len(self._buf) - self._pos
+    def _read_body(self, length: int) -> tuple[bytes | bytearray, str] | None:
+        """The body (or, if a new header shows up inside it, the bytes before that header)."""
+        buf = self._buf
+        pos = self._pos
+        have = len(buf) - pos
+        self._inbuf = have >= length
         if have >= length:
-            body = bytes(self._buf[self._pos : self._pos + length])
-            self._pos += length
-            return body
-        # Large body: read straight into its final buffer instead of growing ours.
-        body_buf = bytearray(length)
-        view = memoryview(body_buf)
-        view[:have] = self._buf[self._pos :]
+            cut = self._embedded(buf, pos, pos + length)
+            if cut >= 0:
+                body = buf[pos:cut]
+                self._pos = cut
+                return (
+                    body,
+                    f"Content-Length said {length} but a new message starts after {len(body)}",
+                )
+            body = buf[pos : pos + length]
+            self._pos = pos + length
+            return body, ""
+        cut = self._embedded(buf, pos, len(buf))
+        if cut >= 0:
+            body = buf[pos:cut]
+            self._pos = cut
+            return body, f"Content-Length said {length} but a new message starts after {len(body)}"
+        # A large body: read straight into its own buffer instead of growing ours.
+        body_buf = bytearray(min(length, max(PREALLOC, have)))
+        with memoryview(buf) as view:
+            body_buf[:have] = view[pos:]
+        buf.clear()
+        self._pos = 0
         got = have
         while got < length:
-            n = self._stream.readinto(view[got:])
+            if got == len(body_buf):
+                body_buf += bytes(min(length, 2 * got) - got)
+            with memoryview(body_buf) as view:
+                n = self._stream.readinto(view[got:])
             if not n:
                 self._eof = True
-                self._buf = bytearray(body_buf[:got])
-                self._pos = 0
+                self._buf = body_buf[:got]
                 return None
+            cut = self._embedded(body_buf, max(0, got - 3), got + n, 0)
             got += n
-        self._buf.clear()
-        self._pos = 0
-        return body_buf
+            if cut >= 0:
+                # The length lied: what follows the embedded header goes back to our buffer.
+                self._buf = body_buf[cut:got]
+                del body_buf[cut:]
+                return (
+                    body_buf,
+                    f"Content-Length said {length} but a new message starts after {cut}",
+                )
+        return body_buf, ""
 
-    def _skip_garbage(self, upto: int, why: str = "") -> None:
+    @staticmethod
+    def _embedded(buf: bytes | bytearray, lo: int, hi: int, floor: int = -1) -> int:
+        """Start of a header (at or after `floor`, default `lo`) whose blank line ends in
+        buf[lo:hi]: proof of a lying Content-Length; or -1."""
+        floor = lo if floor < 0 else floor
+        # A one-byte find runs at memchr speed (a four-byte find is ~20x slower); valid bodies
+        # rarely hold a raw CR at all, so this is usually a single pass.
+        i = buf.find(b"\r", lo, hi)
+        hits = 0
+        while i >= 0:
+            if buf.startswith(_SEP, i, hi):
+                at = header_at(buf, i, floor)
+                if at >= 0:
+                    return at
+            hits += 1
+            if hits > 16:  # CR-heavy (pretty-printed) body: let the substring search skip ahead
+                sep = buf.find(_SEP, i + 1, hi)
+                while sep >= 0:
+                    at = header_at(buf, sep, floor)
+                    if at >= 0:
+                        return at
+                    sep = buf.find(_SEP, sep + 1, hi)
+                return -1
+            i = buf.find(b"\r", i + 1, hi)
+        return -1
+
+    def _followed_by_header(self) -> bool:
+        """What already follows a body must start a header; else its length was too short."""
+        buf = self._buf
+        pos = self._pos
+        if pos >= len(buf) or buf.startswith(b"Content-", pos):
+            return True
+        nxt = bytes(buf[pos : pos + 8]).lower()
+        return b"content-".startswith(nxt) or nxt[:1] in (b"\r", b"\n", b" ", b"\t")
+
+    # -- bad input (cold) ---------------------------------------------------------------------
+
+    def _judge(self, header: bytes, body: bytes | bytearray, lied: str) -> Frame | None:
+        """Repair, replace or drop a message that failed the cheap checks."""
+        split = bool(lied)  # the body was cut at a header found inside it: _pos is that header
+        if not lied and not self._followed_by_header():
+            if _object(body) is not None:
+                return header, body  # fine itself; the junk after it is dropped on its own
+            buf, end = self._buf, self._pos
+            sep = buf.find(_SEP, end, end + MAX_HEADER) if self._inbuf else -1
+            at = header_at(buf, sep, end - len(body)) if sep >= 0 else -1
+            if end - len(body) <= at < end:
+                # Too long, ending inside the next header: that header starts the next message.
+                body = buf[end - len(body) : at]
+                self._pos = at
+                split = True
+                lied = f"Content-Length said {len(body) + end - at} but a new message starts after {len(body)}"
+            else:
+                # Too short: the real body runs up to the next header, if that is already here.
+                nxt = _resync_point(buf, end - 1)
+                if nxt > 0:
+                    longer = bytes(body) + bytes(buf[end:nxt])
+                    if _object(longer) is not None:
+                        self._pos = nxt
+                        self._on_error(
+                            f"Content-Length said {len(body)} but the message is {len(longer)} "
+                            "bytes; forwarded it with a corrected header"
+                        )
+                        return header_for(longer), longer
+                lied = (
+                    f"Content-Length said {len(body)} but more bytes follow that are not a header"
+                )
+        if lied and _object(body) is not None:
+            self._on_error(f"{lied}; forwarded the message with a corrected header")
+            return header_for(body), body
+        if not split:
+            # A too-long length can end inside the next header: search the dropped body's tail
+            # for it (see _frame). Only the tail matters; an earlier header would have split it.
+            tail = min(len(body), MAX_HEADER)
+            if self._inbuf:
+                self._pos -= tail
+            else:
+                self._buf[self._pos : self._pos] = body[len(body) - tail :]
+            self._rescan = True
+        return self._drop(body, lied)
+
+    def _drop(self, body: bytes | bytearray, lied: str, what: str = "a message") -> Frame | None:
+        """Drop a message; answer it if it was a request, stand in for it if it was a response."""
+        from lsp_shim import lsp
+
+        why = lied or _what_is_wrong(body)
+        kind, rid = salvage_id(body) if b'"id"' in body else ("", None)
+        head = bytes(body[:60])
+        if kind == "request" and self._reply is not None:
+            self._on_error(
+                f"dropped {what} ({why}): {head!r}; answered request {rid!r} with an error"
+            )
+            code = PARSE_ERROR if "JSON" in why or "UTF-8" in why else INVALID_REQUEST
+            self._reply(
+                lsp.error_response(rid, code, f"lsp-shim: dropped a malformed request ({why})")
+            )
+            return None
+        if kind == "response":
+            self._on_error(f"dropped {what} ({why}): {head!r}; passed on an error for id {rid!r}")
+            msg = lsp.error_response(
+                rid, lsp.INTERNAL_ERROR, f"lsp-shim: the answer was malformed ({why})"
+            )
+            cut = msg.index(_SEP) + 4
+            return msg[:cut], msg[cut:]
+        self._on_error(f"dropped {what} ({why}): {head!r}")
+        return None
+
+    def _skip_garbage(self, upto: int, why: str = "") -> Frame | None:
         """Drop bytes that are not a message, up to the next plausible header."""
         start = self._pos
         nxt = _resync_point(self._buf, start)
@@ -149,11 +425,65 @@ class FrameReader:
         dropped = bytes(self._buf[start:cut])
         self._pos = cut
         reason = why or "no header end within limit"
-        self._on_error(f"dropped {len(dropped)} bytes that are not an LSP message ({reason}): {dropped[:60]!r}")
+        return self._drop(dropped, reason, f"{len(dropped)} bytes that are not an LSP message")
 
     def _report_tail(self) -> None:
         rest = self._buf[self._pos :]
         if rest.strip():
-            self._on_error(f"stream ended inside a header; dropped {len(rest)} bytes: {bytes(rest[:60])!r}")
+            self._on_error(
+                f"stream ended inside a header; dropped {len(rest)} bytes: {bytes(rest[:60])!r}"
+            )
         self._buf.clear()
         self._pos = 0
+
+
+def _resync_point(buf: bytearray, start: int) -> int:
+    """Index of the next `Content-Length` after `start` (case-insensitive), or -1."""
+    low = bytes(buf[start:]).lower()
+    i = low.find(_KEY, 1)
+    return -1 if i < 0 else start + i
+
+
+def _object(body: bytes | bytearray) -> dict[str, object] | None:
+    """The body decoded, if it is a JSON object in UTF-8 (cold path only)."""
+    from lsp_shim.jsonfast import loads
+
+    try:
+        value = loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _what_is_wrong(body: bytes | bytearray) -> str:
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 at byte {exc.start}"
+    stripped = text.strip()
+    if not stripped:
+        return "empty body"
+    if stripped[0] != "{":
+        return "not a JSON object"
+    return "invalid JSON"
+
+
+def salvage_id(body: bytes | bytearray) -> tuple[str, object]:
+    """Best-effort ("request" | "response" | "", id) of a message that does not decode.
+
+    Looks for the first `"id":` with a number or string value; a request is told by `"method"`,
+    a response by `"result"`/`"error"`; anything else counts as unknown and gets no answer.
+    """
+    import re
+
+    text = bytes(body[:65536]).decode("utf-8", "replace")
+    m = re.search(r'"id"\s*:\s*(-?\d{1,18}|"(?:[^"\\]|\\.){0,200}")', text)
+    if not m:
+        return "", None
+    raw = m.group(1)
+    rid: object = int(raw) if raw[0] != '"' else raw[1:-1]
+    if re.search(r'"method"\s*:', text):
+        return "request", rid
+    if re.search(r'"(result|error)"\s*:', text):
+        return "response", rid
+    return "", None
