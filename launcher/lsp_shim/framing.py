@@ -237,9 +237,11 @@ class FrameReader:
             try:
                 length = parse_header(buf[start:end])
             except ValueError as exc:
+                # Bytes right after a rejected header are its body: say so, not "bad header".
                 why, self._why = self._why, str(exc)
+                orphan = why and not bytes(buf[start : start + 8]).lower().startswith(b"content-")
                 sub = self._skip_garbage(
-                    end + 4, f"its header was unusable: {why}" if why else str(exc)
+                    end + 4, f"its header was unusable: {why}" if orphan else str(exc)
                 )
                 if sub is not None:
                     return sub[0], sub[1], ""

@@ -1,11 +1,19 @@
 """The shadow store: private, content-keyed copies of server binaries, shared by all sessions.
 
-Layout under the root (every directory 0700):
-  copies/<name>-<sha256[:20]>/<file>   one copy per distinct binary, plus meta.json
-  index/<dev>-<ino>-<size>-<mtime_ns>  which copy a source with that stat data maps to
+Layout under the root (every directory 0700, owned by the user):
+  copies/<name>-<sha256[:20]>/<file>   one copy per distinct binary, plus meta.json and
+                                       `verified`: the copy's stat data when it was verified
+  index/<source stat key>              which copy (dir name) a source with that stat data maps to
   tmp/                                 staging; a copy becomes visible only by an atomic rename
   sessions/                            live-session records (session.py)
-A warm start costs a few stat calls and one tiny read; it never reads the binary.
+
+Security (SECURITY.md): the root must be a real directory owned by the user and writable by
+nobody else, under ancestors no other user controls; nothing is created through a symlink
+(O_EXCL | O_NOFOLLOW, mkdir, lstat checks); a copy is hashed while copied and read back and
+hashed again before it is first used. The warm path never reads the binary: it trusts a copy
+only while the copy's own stat data (device, inode, size, mtime, ctime) is exactly what was
+recorded after that verification, so any later write to the copy (which changes mtime and
+ctime) makes the shim verify it again by hash, and replace it if it differs.
 """
 
 from __future__ import annotations
@@ -17,14 +25,24 @@ from lsp_shim.errors import ShimError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from hashlib import _Hash
-    from typing import Mapping
 
 WINDOWS = sys.platform == "win32"
 APP = "lsp-shim"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
+_WIN_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{p}{i}" for p in ("COM", "LPT") for i in "0123456789"]
+)
+_S_IFMT = 0o170000
+_S_IFDIR = 0o040000
+_S_IFREG = 0o100000
+_S_ISVTX = 0o1000
+VERIFIED = "verified"  # in a copy's directory: copy_key() of the copy when its hash was checked
 
 
 class StoreError(ShimError):
@@ -49,8 +67,14 @@ def default_root(env: Mapping[str, str]) -> str:
 
 
 def safe_name(name: str, limit: int = 60) -> str:
-    """A file name that cannot escape its directory, whatever the outside world called it."""
-    cleaned = "".join(c if c in _SAFE else "_" for c in name)[:limit].lstrip(".")
+    """A file name that cannot escape its directory, whatever the outside world called it.
+
+    Only [A-Za-z0-9._+-] survive; no leading or trailing dots (no "..", no hidden names, no
+    name Windows would silently shorten), and no Windows device name (CON, NUL, COM1, …).
+    """
+    cleaned = "".join(c if c in _SAFE else "_" for c in name)[:limit].strip(".")
+    if cleaned.split(".")[0].upper() in _WIN_RESERVED:
+        cleaned = "_" + cleaned
     return cleaned or "server"
 
 
@@ -59,14 +83,21 @@ def stat_key(st: os.stat_result) -> str:
     return f"{st.st_dev:x}-{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
+def copy_key(st: os.stat_result) -> str:
+    """stat_key plus the change time, which no ordinary write or utime() can preserve."""
+    return f"{stat_key(st)}-{st.st_ctime_ns:x}"
+
+
 def check_private_dir(path: str) -> None:
     """Refuse a directory that is a symlink, owned by someone else, or writable by others."""
     try:
         st = os.lstat(path)
     except OSError as exc:
         raise StoreError(f"cannot use store {path}: {exc.strerror}") from None
-    if (st.st_mode & 0o170000) != 0o040000:
-        raise StoreError(f"store path {path} is not a directory (a symlink?); remove it or set LSP_SHIM_STORE")
+    if (st.st_mode & _S_IFMT) != _S_IFDIR:
+        raise StoreError(
+            f"store path {path} is not a directory (a symlink?); remove it or set LSP_SHIM_STORE"
+        )
     if WINDOWS:
         return  # per-user profile ACLs protect LOCALAPPDATA; POSIX modes mean little there
     if st.st_uid != os.geteuid():
@@ -78,6 +109,38 @@ def check_private_dir(path: str) -> None:
             f"store {path} is writable by others (mode {st.st_mode & 0o777:o}); "
             f"run chmod 700 {path} or set LSP_SHIM_STORE"
         )
+
+
+def check_ancestors(path: str) -> None:
+    """Refuse a store below a directory another user could use to swap it out.
+
+    An ancestor must be owned by root or the user, and not world-writable unless sticky
+    (/tmp is fine: nobody can rename someone else's entry there). Group write is allowed
+    (user-private groups are common); SECURITY.md says so.
+    """
+    if WINDOWS:
+        return
+    me = os.geteuid()
+    here = os.path.dirname(os.path.abspath(path))
+    while True:
+        try:
+            st = os.stat(here)  # following links is fine: we check where they lead
+        except OSError:
+            return  # not there yet: makedirs will create it as ours
+        if st.st_uid not in (0, me):
+            raise StoreError(
+                f"the store {path} lies under {here}, which belongs to uid {st.st_uid}; "
+                "set LSP_SHIM_STORE to a directory of your own"
+            )
+        if st.st_mode & 0o002 and not st.st_mode & _S_ISVTX:
+            raise StoreError(
+                f"the store {path} lies under {here}, which anyone may write to; "
+                "set LSP_SHIM_STORE to a directory of your own"
+            )
+        parent = os.path.dirname(here)
+        if parent == here:
+            return
+        here = parent
 
 
 def make_private_dir(path: str) -> None:
@@ -93,13 +156,20 @@ def make_private_dir(path: str) -> None:
 
 
 def write_file_atomic(directory: str, name: str, data: bytes) -> None:
-    """Write `name` in `directory` through a fresh temp file and a rename (never follows links)."""
+    """Write `name` in `directory` through a fresh temp file and a rename (never follows links:
+    the temp name is created with O_EXCL | O_NOFOLLOW, and a rename replaces a planted link
+    itself, not its target)."""
     tmp = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC, 0o600)
     try:
-        os.write(fd, data)
-    finally:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
         os.close(fd)
+        _unlink(tmp)
+        raise
+    os.close(fd)
     try:
         os.replace(tmp, os.path.join(directory, name))
     except OSError:
@@ -110,11 +180,13 @@ def write_file_atomic(directory: str, name: str, data: bytes) -> None:
 def read_small(path: str) -> bytes | None:
     """Read a small file without following a symlink; None if it is not there."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _CLOEXEC)
     except OSError:
         return None
     try:
         return os.read(fd, 4096)
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
@@ -126,10 +198,17 @@ def _unlink(path: str) -> None:
         pass
 
 
+def _private_file(st: os.stat_result) -> bool:
+    """A regular file (not a link) that only the user may write."""
+    if (st.st_mode & _S_IFMT) != _S_IFREG:
+        return False
+    return WINDOWS or (st.st_uid == os.geteuid() and not st.st_mode & 0o022)
+
+
 class Shadow:
     """A copy ready to run: its path, its directory in the store and whether it already existed."""
 
-    __slots__ = ("copy", "directory", "warm", "sha256")
+    __slots__ = ("copy", "directory", "sha256", "warm")
 
     def __init__(self, copy: str, directory: str, warm: bool, sha256: str = "") -> None:
         self.copy = copy
@@ -150,6 +229,7 @@ class Store:
 
     def open(self) -> Store:
         """Create or validate the tree; raises StoreError with the fix."""
+        check_ancestors(self.root)
         if os.path.lexists(self.root):
             check_private_dir(self.root)
         else:
@@ -157,14 +237,21 @@ class Store:
         return self
 
     def ensure_tree(self) -> None:
-        """Create the subdirectories; off the warm path, which only needs the root checked."""
+        """Create (or check) the root and its subdirectories; off the warm path."""
+        check_ancestors(self.root)
         make_private_dir(self.root)
         for d in (self.copies, self.index, self.tmp, self.sessions):
-            if not os.path.isdir(d) or os.path.islink(d):
+            if os.path.lexists(d):
+                check_private_dir(d)
+            else:
                 make_private_dir(d)
 
     def lookup(self, source: str) -> Shadow | None:
-        """Warm path: the copy already made for this exact source file, from stat data alone."""
+        """Warm path: the copy already made for this exact source file, from stat data alone.
+
+        About ten system calls and no read of the binary; any doubt (a link, another owner, a copy whose
+        stat data changed since it was verified) answers None, and shadow() then re-verifies.
+        """
         try:
             st = os.stat(source)
         except OSError:
@@ -177,11 +264,15 @@ class Store:
             return None
         directory = os.path.join(self.copies, name)
         copy = os.path.join(directory, safe_name(os.path.basename(source)))
+        recorded = (read_small(os.path.join(directory, VERIFIED)) or b"").decode("ascii", "replace")
         try:
+            dst = os.lstat(directory)
             cst = os.lstat(copy)
         except OSError:
             return None
-        if cst.st_size != st.st_size or (cst.st_mode & 0o170000) != 0o100000:
+        if (dst.st_mode & _S_IFMT) != _S_IFDIR or not _private_file(cst):
+            return None
+        if cst.st_size != st.st_size or copy_key(cst) != recorded.strip():
             return None
         touch(directory)
         return Shadow(copy, directory, warm=True)
@@ -195,7 +286,9 @@ class Store:
             made = self._copy(source)
             if made:
                 return made
-        raise StoreError(f"{source} kept changing while it was copied; try again once it is installed")
+        raise StoreError(
+            f"{source} kept changing while it was copied; try again once it is installed"
+        )
 
     def _copy(self, source: str) -> Shadow | None:
         """Copy and verify; None if the source changed meanwhile (the caller retries)."""
@@ -203,48 +296,34 @@ class Store:
         import shutil
         import time
 
-        try:
-            before = os.stat(source)
-        except OSError as exc:
-            raise StoreError(f"cannot read {source}: {exc.strerror}") from None
         self.ensure_tree()
         base = safe_name(os.path.basename(source))
         stage = os.path.join(self.tmp, f"{os.getpid()}-{os.urandom(6).hex()}")
         try:
+            src = os.open(source, os.O_RDONLY | _BINARY | _CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"cannot read {source}: {exc.strerror}") from None
+        try:
+            before = os.fstat(src)
+            if (before.st_mode & _S_IFMT) != _S_IFREG:
+                raise StoreError(f"{source} is not a regular file")
             os.mkdir(stage, 0o700)
             target = os.path.join(stage, base)
-            digest = _copy_hashing(source, target, hashlib.sha256())
-            after = os.stat(source)
-            if stat_key(after) != stat_key(before):
+            digest = _copy_hashing(src, target, hashlib.sha256(), before.st_mode)
+            # The bytes we copied belong to one consistent version only if the file we read
+            # did not change meanwhile, and the path still names that file.
+            after = os.fstat(src)
+            try:
+                now = os.stat(source)
+            except OSError:
+                now = None
+            if (
+                copy_key(after) != copy_key(before)
+                or now is None
+                or copy_key(now) != copy_key(before)
+            ):
                 shutil.rmtree(stage, ignore_errors=True)
                 return None
-            # Read the copy back: a truncated or altered copy must never run.
-            check = _hash_file(target, hashlib.sha256())
-            if check != digest or os.path.getsize(target) != before.st_size:
-                raise StoreError(f"the copy of {source} does not match it (disk problem?)")
-            os.chmod(target, (before.st_mode & 0o755) | 0o700)
-            meta = {
-                "source": os.path.abspath(source),
-                "sha256": digest,
-                "size": before.st_size,
-                "file": base,
-                "created": time.time(),
-            }
-            from lsp_shim.jsonfast import dumps
-
-            write_file_atomic(stage, "meta.json", dumps(meta))
-            name = f"{safe_name(os.path.splitext(base)[0], 40)}-{digest[:20]}"
-            final = os.path.join(self.copies, name)
-            try:
-                os.rename(stage, final)
-            except OSError:
-                # Another session finished the same copy first: use theirs.
-                shutil.rmtree(stage, ignore_errors=True)
-                existing = os.path.join(final, base)
-                if not os.path.isfile(existing) or os.path.getsize(existing) != before.st_size:
-                    raise StoreError(f"cannot place the copy of {source} in {final}") from None
-            write_file_atomic(self.index, stat_key(before), name.encode())
-            return Shadow(os.path.join(final, base), final, warm=False, sha256=digest)
         except OSError as exc:
             shutil.rmtree(stage, ignore_errors=True)
             raise StoreError(
@@ -253,6 +332,90 @@ class Store:
         except StoreError:
             shutil.rmtree(stage, ignore_errors=True)
             raise
+        finally:
+            os.close(src)
+        try:
+            # Read the copy back: a truncated or altered copy must never run.
+            if os.path.getsize(target) != before.st_size or _hash_file(target) != digest:
+                raise StoreError(f"the copy of {source} does not match it (disk problem?)")
+            meta = {
+                "source": os.path.abspath(source),
+                "source_key": stat_key(before),
+                "sha256": digest,
+                "size": before.st_size,
+                "file": base,
+                "created": time.time(),
+            }
+            from lsp_shim.jsonfast import dumps
+
+            write_file_atomic(stage, "meta.json", dumps(meta))
+            # Renaming the directory later changes nothing in the copy's own stat data.
+            write_file_atomic(stage, VERIFIED, copy_key(os.lstat(target)).encode())
+            name = f"{safe_name(os.path.splitext(base)[0], 40)}-{digest[:20]}"
+            final = os.path.join(self.copies, name)
+            self._place(stage, final, base, digest)
+        except OSError as exc:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise StoreError(
+                f"cannot copy {source} into the store {self.root}: {exc.strerror or exc}"
+            ) from None
+        except StoreError:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        copy = os.path.join(final, base)
+        try:
+            write_file_atomic(self.index, stat_key(before), name.encode())
+        except OSError:
+            pass  # the copy is good; only the next start's fast path is lost
+        return Shadow(copy, final, warm=False, sha256=digest)
+
+    def _place(self, stage: str, final: str, base: str, digest: str) -> None:
+        """Rename the staged copy into place; an existing entry must prove it is the same."""
+        import shutil
+
+        for _ in range(3):
+            try:
+                os.rename(stage, final)
+                return
+            except OSError:
+                pass
+            # Someone placed it first (another session), or something else sits there.
+            try:
+                dst = os.lstat(final)
+            except FileNotFoundError:
+                continue  # a gc removed it meanwhile: try again
+            if (dst.st_mode & _S_IFMT) != _S_IFDIR or (not WINDOWS and dst.st_uid != os.geteuid()):
+                raise StoreError(
+                    f"{final} in the store is not a directory of yours (a planted link?); "
+                    "refusing to use it: remove it"
+                )
+            existing = os.path.join(final, base)
+            try:
+                est = os.lstat(existing)
+                ok = _private_file(est) and _hash_file(existing) == digest
+                if ok:
+                    # Verified by hash just now: record its stat data for the warm path.
+                    mark = read_small(os.path.join(final, VERIFIED))
+                    if (mark or b"").decode("ascii", "replace").strip() != copy_key(est):
+                        write_file_atomic(final, VERIFIED, copy_key(est).encode())
+            except OSError:
+                ok = False
+            if ok:
+                shutil.rmtree(stage, ignore_errors=True)
+                return
+            # A copy that no longer matches its own name: set it aside, never run it.
+            from lsp_shim import log
+
+            aside = os.path.join(self.tmp, f"tampered-{os.getpid()}-{os.urandom(4).hex()}")
+            log.warning(f"the copy in {final} was altered since it was made; replacing it")
+            try:
+                os.rename(final, aside)
+            except OSError:
+                raise StoreError(
+                    f"{final} was altered and cannot be replaced (still running?)"
+                ) from None
+            shutil.rmtree(aside, ignore_errors=True)
+        raise StoreError(f"cannot place a copy in {final}")
 
 
 def touch(path: str) -> None:
@@ -263,30 +426,40 @@ def touch(path: str) -> None:
         pass
 
 
-def _copy_hashing(source: str, target: str, h: _Hash) -> str:
-    """Copy bytes (never a hard link) while hashing them; returns the hex digest."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
-    with open(source, "rb") as src:
-        fd = os.open(target, flags, 0o700)
-        try:
-            while True:
-                chunk = src.read(1 << 20)
-                if not chunk:
-                    break
-                h.update(chunk)
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-    return h.hexdigest()
+def _copy_hashing(src: int, target: str, h: _Hash, mode: int) -> str:
+    """Copy bytes from an open file (never a hard link) while hashing them; the hex digest.
 
-
-def _hash_file(path: str, h: _Hash) -> str:
-    with open(path, "rb") as f:
+    The target is created with O_EXCL | O_NOFOLLOW and gets its mode through its own fd.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC
+    fd = os.open(target, flags, 0o700)
+    try:
         while True:
-            chunk = f.read(1 << 20)
+            chunk = os.read(src, 1 << 20)
             if not chunk:
                 break
             h.update(chunk)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
+        if not WINDOWS:
+            os.fchmod(fd, (mode & 0o755) | 0o700)
+    finally:
+        os.close(fd)
+    return h.hexdigest()
+
+
+def _hash_file(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _CLOEXEC)
+    try:
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+    finally:
+        os.close(fd)
     return h.hexdigest()
