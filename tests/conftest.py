@@ -9,8 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -67,6 +67,11 @@ def store(tmp_path: Path) -> Path:
 @pytest.fixture
 def shim_env(store: Path) -> dict[str, str]:
     """Environment for running a shim: private store, no venv leaking in from the test runner."""
+    return make_shim_env(store)
+
+
+def make_shim_env(store: Path) -> dict[str, str]:
+    """The `shim_env` fixture's environment for any store (also for module-scoped setups)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LSP_SHIM_")}
     for key in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH"):
         env.pop(key, None)
@@ -109,3 +114,12 @@ def ruff_project(project: Path) -> Path:
     """A workspace with its own .venv holding the newer ruff (a fresh venv per test)."""
     make_venv(project / ".venv", f"ruff=={RUFF_NEW}")
     return project
+
+
+SERVERS = Path(__file__).parent / "servers"
+
+
+def fake_server_cmd(*args: str) -> list[str]:
+    """`lsp-shim` running tests/servers/fake_server.py (shadowed; the interpreter left alone)."""
+    server = str(SERVERS / "fake_server.py")
+    return [script("lsp-shim"), "--shadow", server, "--", sys.executable, server, *args]
