@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import sys
 
-from lsp_shim import log
+from lsp_shim import log, watch
 from lsp_shim.errors import ShimError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Callable
 
     from lsp_shim.launch import Options
 
@@ -45,6 +45,7 @@ _MANAGEMENT = ("ps", "gc", "locks", "doctor", "configure")
 def _guard(prog: str, body: Callable[[], int]) -> int:
     """Turn every failure into one line on stderr; tracebacks only with LSP_SHIM_LOG=debug."""
     log.configure(prog=prog)
+    watch.remember_parent()
     try:
         return body()
     except ShimError as exc:

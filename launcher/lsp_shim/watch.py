@@ -10,7 +10,7 @@ from lsp_shim import log
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
+    from collections.abc import Callable
 
 INTERVAL = 0.5
 
@@ -33,15 +33,31 @@ def editor_probe(pid: int | None, not_after: float) -> Callable[[], bool] | None
     return proc.is_running  # compares the create time, so a reused pid reads as gone
 
 
+_startup_parent: int | None = None
+
+
+def remember_parent() -> None:
+    """Note our parent at startup, before the slow steps (resolve, copy, initialize, gc).
+
+    The watch starts only after those; an editor that dies meanwhile would otherwise never be
+    seen, because on POSIX we are re-parented and getppid() then names the new parent.
+    """
+    global _startup_parent
+    if _startup_parent is None:
+        _startup_parent = os.getppid()
+
+
 def parent_probe() -> Callable[[], bool]:
     """Is the process that started us alive? POSIX: free via getppid; Windows: psutil."""
+    original = _startup_parent if _startup_parent is not None else os.getppid()
     if sys.platform != "win32":
-        original = os.getppid()
         return lambda: os.getppid() == original
     import psutil
 
     try:
-        parent = psutil.Process(os.getppid())
+        parent = psutil.Process(original)
+        if parent.create_time() > psutil.Process().create_time():
+            return lambda: False  # the pid was reused: the parent that started us is gone
     except psutil.Error:
         return lambda: False
     return parent.is_running
