@@ -9,7 +9,7 @@ from lsp_shim.errors import ShimError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
 WINDOWS = sys.platform == "win32"
 SCRIPTS = "Scripts" if WINDOWS else "bin"
@@ -20,12 +20,15 @@ _SMALL = 1 << 20  # console-script launchers are tiny; real servers are megabyte
 class Resolved:
     """The executable chosen for a tool, and every place looked at on the way."""
 
-    __slots__ = ("path", "place", "searched")
+    __slots__ = ("path", "place", "root", "searched")
 
-    def __init__(self, path: str | None, place: str, searched: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self, path: str | None, place: str, searched: list[tuple[str, str, str]], root: str = ""
+    ) -> None:
         self.path = path
         self.place = place
         self.searched = searched  # (place, path, verdict)
+        self.root = root  # the workspace root the upward venv search started from
 
 
 def exe_names(tool: str, env: Mapping[str, str]) -> list[str]:
@@ -42,11 +45,11 @@ def env_key(tool: str) -> str:
     return "LSP_SHIM_" + "".join(c if c.isalnum() else "_" for c in tool).upper() + "_PATH"
 
 
-def workspace_venvs(root: str, env: Mapping[str, str]) -> Iterator[str]:
-    """Virtual environments belonging to the workspace, nearest first."""
-    project_env = env.get("UV_PROJECT_ENVIRONMENT")
-    if project_env:
-        yield project_env if os.path.isabs(project_env) else os.path.join(root, project_env)
+WORKSPACE = "workspace venv"
+
+
+def workspace_venvs(root: str) -> Iterator[str]:
+    """The workspace's own virtual environments, from its root upward, nearest first."""
     here = os.path.abspath(root)
     while True:
         yield os.path.join(here, ".venv")
@@ -87,8 +90,13 @@ def candidate_dirs(
     root: str, env: Mapping[str, str], python: str | None
 ) -> Iterator[tuple[str, str]]:
     """(place, directory) pairs in resolution order, PATH last."""
-    for venv in workspace_venvs(root, env):
-        yield "workspace venv", os.path.join(venv, SCRIPTS)
+    for venv in workspace_venvs(root):
+        yield WORKSPACE, os.path.join(venv, SCRIPTS)
+    project_env = env.get("UV_PROJECT_ENVIRONMENT")
+    if project_env:
+        # uv reads a relative value against the project root.
+        venv = project_env if os.path.isabs(project_env) else os.path.join(root, project_env)
+        yield "UV_PROJECT_ENVIRONMENT", os.path.join(venv, SCRIPTS)
     if env.get("VIRTUAL_ENV"):
         yield "VIRTUAL_ENV", os.path.join(env["VIRTUAL_ENV"], SCRIPTS)
     if env.get("CONDA_PREFIX"):
@@ -131,7 +139,7 @@ def _verdict(path: str) -> str:
         st = os.stat(path)
     except OSError:
         return "missing"
-    if not (st.st_mode & 0o170000 == 0o100000):
+    if st.st_mode & 0o170000 != 0o100000:
         return "not a file"
     if not WINDOWS and not os.access(path, os.X_OK):
         return "not executable"
@@ -157,7 +165,7 @@ def resolve(
             )
         chosen = (explicit, env_key(tool))
         if stop:
-            return Resolved(explicit, env_key(tool), searched)
+            return Resolved(explicit, env_key(tool), searched, root)
     names = exe_names(tool, env)
     seen: set[str] = set()
     for place, directory in candidate_dirs(root, env, python):
@@ -175,10 +183,10 @@ def resolve(
             if verdict == "ok" and chosen is None:
                 chosen = (path, place)
                 if stop:
-                    return Resolved(path, place, searched)
+                    return Resolved(path, place, searched, root)
     if chosen:
-        return Resolved(chosen[0], chosen[1], searched)
-    return Resolved(None, "", searched)
+        return Resolved(chosen[0], chosen[1], searched, root)
+    return Resolved(None, "", searched, root)
 
 
 def resolve_command(command: str, env: Mapping[str, str]) -> str:
@@ -197,16 +205,29 @@ def resolve_command(command: str, env: Mapping[str, str]) -> str:
 
 
 def not_found_message(tool: str, res: Resolved) -> str:
-    """One line naming the places searched and the fix."""
-    places: list[str] = []
+    """One line naming the places searched and the fix.
+
+    The upward search yields two directories per ancestor of the workspace; they are named as
+    one place, so the places after them (VIRTUAL_ENV, PATH, …) still fit on the line.
+    """
+    groups: dict[str, list[str]] = {}
     for place, path, _ in res.searched:
-        label = f"{place}: {os.path.dirname(path)}" if place != "PATH" else "PATH"
-        if label not in places:
-            places.append(label)
-    shown = "; ".join(places[:8]) + ("; …" if len(places) > 8 else "")
+        dirs = groups.setdefault(place, [])
+        directory = os.path.dirname(path)
+        if place not in (WORKSPACE, "PATH") and directory not in dirs:
+            dirs.append(directory)
+    places: list[str] = []
+    for place, dirs in groups.items():
+        if place == WORKSPACE:
+            root = res.root or os.getcwd()
+            places.append(f"the workspace's .venv and venv from {os.path.abspath(root)} upward")
+        elif place == "PATH":
+            places.append("PATH")
+        else:
+            places.append(f"{place}: {', '.join(dirs)}")
     skipped = [p for _, p, v in res.searched if v.startswith("is lsp-shim")]
     hint = f" (found only lsp-shim itself at {skipped[0]})" if skipped else ""
     return (
-        f"{tool} not found{hint}. Looked in {shown}. Install {tool} in the project's venv "
-        f"(uv add --dev {tool}) or set {env_key(tool)} to its path"
+        f"{tool} not found{hint}. Looked in {'; '.join(places)}. Install {tool} in the project's "
+        f"venv (uv add --dev {tool}) or set {env_key(tool)} to its path"
     )
