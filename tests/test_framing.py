@@ -1,0 +1,174 @@
+"""framing.FrameReader on hand-made streams: every cut of the stream, header spellings, garbage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lsp_shim import framing
+from lsp_shim.framing import FrameReader, header_for, parse_header
+
+
+class CutStream:
+    """A raw stream that returns its bytes in the given pieces, then EOF (like a pipe)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = [p for p in pieces if p]
+
+    def read(self, n: int) -> bytes:
+        if not self.pieces:
+            return b""
+        piece = self.pieces[0]
+        out, rest = piece[:n], piece[n:]
+        if rest:
+            self.pieces[0] = rest
+        else:
+            self.pieces.pop(0)
+        return out
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def body(i: int, text: str = "") -> bytes:
+    msg = {"jsonrpc": "2.0", "id": i, "method": "textDocument/hover", "params": {"text": text}}
+    return json.dumps(msg, ensure_ascii=False).encode("utf-8")
+
+
+def read_all(pieces: list[bytes]) -> tuple[list[tuple[bytes, bytes]], list[str]]:
+    errors: list[str] = []
+    reader = FrameReader(CutStream(pieces), errors.append)
+    frames: list[tuple[bytes, bytes]] = []
+    while (got := reader.next()) is not None:
+        frames.append((bytes(got[0]), bytes(got[1])))
+    return frames, errors
+
+
+# Three headers as editors and servers really spell them.
+B1, B2, B3 = body(1, "plain"), body(2, "ünïcödé ✓"), body(3, "x" * 300)
+MESSAGES = [
+    (header_for(B1), B1),
+    (
+        b"content-length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n"
+        % len(B2),
+        B2,
+    ),
+    (
+        b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nCONTENT-LENGTH:%d\r\n\r\n"
+        % len(B3),
+        B3,
+    ),
+]
+STREAM = b"".join(h + b for h, b in MESSAGES)
+
+
+def test_whole_stream() -> None:
+    assert read_all([STREAM]) == (MESSAGES, [])
+
+
+@pytest.mark.parametrize("cut", range(1, len(STREAM)))
+def test_split_at_every_byte(cut: int) -> None:
+    assert read_all([STREAM[:cut], STREAM[cut:]]) == (MESSAGES, [])
+
+
+def test_one_byte_at_a_time() -> None:
+    assert read_all([STREAM[i : i + 1] for i in range(len(STREAM))]) == (MESSAGES, [])
+
+
+def test_body_larger_than_a_read_chunk() -> None:
+    big = body(9, "y" * (framing.CHUNK * 3 + 17))
+    msg = (header_for(big), big)
+    pieces = [msg[0] + big[:5000], big[5000 : framing.CHUNK * 2], big[framing.CHUNK * 2 :]]
+    assert read_all(pieces) == ([msg], [])
+
+
+def test_header_kept_byte_for_byte() -> None:
+    """The relay forwards the header as received: case, order and Content-Type untouched."""
+    frames, _ = read_all([STREAM])
+    assert frames[1][0].startswith(b"content-length: ")
+    assert b"Content-Type: application/vscode-jsonrpc; charset=utf-8" in frames[2][0]
+
+
+def test_resync_after_garbage_before_the_first_message() -> None:
+    frames, errors = read_all([b"\x00\xffgarbage that is no header at all" + STREAM])
+    assert frames == MESSAGES
+    assert len(errors) == 1 and "dropped" in errors[0]
+
+
+def test_resync_after_garbage_with_blank_lines() -> None:
+    """Garbage that ends in a blank line looks like a header block: it is dropped as one."""
+    frames, errors = read_all([b"hello\r\n\r\n" + STREAM])
+    assert frames == MESSAGES
+    assert len(errors) == 1
+
+
+def test_garbage_between_messages_costs_no_message() -> None:
+    h1, b1 = MESSAGES[0]
+    rest = b"".join(h + b for h, b in MESSAGES[1:])
+    for junk in (b"junk", b"Content-Length: x\r\n\r\n", b"Content-Length: 5\r\nBad Header\r\n\r\n"):
+        frames, errors = read_all([h1 + b1 + junk + rest])
+        assert frames == MESSAGES, junk
+        assert errors, junk
+    # A stray line end between messages (some clients write one) may pass silently.
+    assert read_all([h1 + b1 + b"\r\n" + rest])[0] == MESSAGES
+
+
+def test_more_garbage_than_a_header_may_be() -> None:
+    junk = b"A" * (framing.MAX_HEADER * 3)
+    frames, errors = read_all([junk + STREAM])
+    assert frames == MESSAGES
+    assert errors and all("dropped" in e for e in errors)
+
+
+def test_eof_inside_a_body_reports_it() -> None:
+    h, b = MESSAGES[0]
+    frames, errors = read_all([h + b[:-3]])
+    assert frames == []
+    assert len(errors) == 1
+
+
+def test_eof_inside_a_header_reports_it() -> None:
+    frames, errors = read_all([STREAM + b"Content-Len"])
+    assert frames == MESSAGES
+    assert len(errors) == 1
+
+
+def test_clean_eof_reports_nothing() -> None:
+    assert read_all([]) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "block,length",
+    [
+        (b"Content-Length: 12", 12),
+        (b"content-length:0", 0),
+        (b"CONTENT-LENGTH: 7 ", 7),
+        (b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\nContent-Length: 3", 3),
+    ],
+)
+def test_parse_header_accepts(block: bytes, length: int) -> None:
+    assert parse_header(block) == length
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"Content-Type: text/plain",  # no length
+        b"Content-Length: 1\r\nContent-Length: 1",  # twice
+        b"Content-Length: -1",
+        b"Content-Length: 1e3",
+        b"Content-Length:",
+        b"no colon here\r\nContent-Length: 1",
+        b"Content-Length: %d" % (framing.MAX_BODY + 1),
+    ],
+)
+def test_parse_header_rejects(block: bytes) -> None:
+    with pytest.raises(ValueError):
+        parse_header(block)
+
+
+def test_header_for() -> None:
+    assert header_for(b'{"a":1}') == b"Content-Length: 7\r\n\r\n"
+    assert header_for("é".encode()) == b"Content-Length: 2\r\n\r\n"

@@ -1,0 +1,130 @@
+"""lsp.py: file URIs to paths on both platforms, the workspace root of initialize, messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from lsp_shim import lsp
+
+
+@pytest.mark.parametrize(
+    "uri,path",
+    [
+        ("file:///home/me/proj", "/home/me/proj"),
+        ("file:///home/me/my%20proj/a.py", "/home/me/my proj/a.py"),
+        ("file:///tmp/caf%C3%A9", "/tmp/café"),
+        ("file:///tmp/café", "/tmp/café"),  # not encoded at all (some clients)
+        ("file:///tmp/100%25", "/tmp/100%"),
+        ("file:///tmp/a%zzb", "/tmp/a%zzb"),  # a lone % is kept, not an error
+        ("file:///tmp/end%2", "/tmp/end%2"),
+        ("file://localhost/etc/x", "/etc/x"),
+        ("file:/tmp/short", "/tmp/short"),
+        ("file:///", "/"),
+    ],
+)
+def test_uri_to_path_posix(uri: str, path: str) -> None:
+    assert lsp.uri_to_path(uri, windows=False) == path
+
+
+@pytest.mark.parametrize(
+    "uri,path",
+    [
+        ("file:///c%3A/Users/me/proj", "c:\\Users\\me\\proj"),  # VS Code's spelling
+        ("file:///C:/Users/me/proj", "C:\\Users\\me\\proj"),
+        ("file:///d%3a/x%20y", "d:\\x y"),
+        ("file:///C:", "C:"),
+        ("file:///Z:/tmp/caf%C3%A9", "Z:\\tmp\\café"),
+        ("file://server/share/dir", "\\\\server\\share\\dir"),  # UNC
+        ("file://localhost/C:/x", "C:\\x"),
+    ],
+)
+def test_uri_to_path_windows(uri: str, path: str) -> None:
+    assert lsp.uri_to_path(uri, windows=True) == path
+
+
+@pytest.mark.parametrize("uri", ["untitled:Untitled-1", "vscode-remote://ssh/x", "http://x/y", ""])
+def test_uri_to_path_other_schemes(uri: str) -> None:
+    assert lsp.uri_to_path(uri, windows=False) is None
+    assert lsp.uri_to_path(uri, windows=True) is None
+
+
+@pytest.mark.parametrize(
+    "params,root",
+    [
+        (
+            {
+                "workspaceFolders": [
+                    {"uri": "file:///ws/first", "name": "a"},
+                    {"uri": "file:///ws/second", "name": "b"},
+                ],
+                "rootUri": "file:///ws/root",
+                "rootPath": "/ws/path",
+            },
+            "/ws/first",
+        ),
+        ({"workspaceFolders": None, "rootUri": "file:///ws/root", "rootPath": "/p"}, "/ws/root"),
+        ({"workspaceFolders": [], "rootUri": None, "rootPath": "/ws/path"}, "/ws/path"),
+        # A folder that is not a file: URI is passed over, not fatal.
+        (
+            {"workspaceFolders": [{"uri": "untitled:x"}, {"uri": "file:///ws/b"}]},
+            "/ws/b",
+        ),
+        ({"workspaceFolders": [{"name": "no uri"}, 3, "x"], "rootUri": 5}, None),
+        ({"rootPath": ""}, None),
+        ({}, None),
+    ],
+)
+def test_workspace_root(params: dict[str, Any], root: str | None) -> None:
+    assert lsp.workspace_root(params, windows=False) == root
+
+
+def test_workspace_root_windows() -> None:
+    params = {"workspaceFolders": [{"uri": "file:///c%3A/Users/me/proj", "name": "proj"}]}
+    assert lsp.workspace_root(params, windows=True) == "c:\\Users\\me\\proj"
+
+
+def test_peek_decodes_only_lifecycle_messages() -> None:
+    assert lsp.peek(b'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}') == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {},
+    }
+    assert lsp.peek(b'{"jsonrpc":"2.0","method":"textDocument/didChange"}') is None
+    assert lsp.peek(b'{"method":"exit"') is None  # broken JSON is never fatal
+    assert lsp.peek(b'["exit"]') is None
+
+
+def test_is_response_to() -> None:
+    answer = b'{"jsonrpc":"2.0","id":7,"result":{"capabilities":{}}}'
+    assert lsp.is_response_to(answer, 7) is not None
+    assert lsp.is_response_to(answer, 8) is None
+    assert lsp.is_response_to(b'{"jsonrpc":"2.0","id":7,"method":"x","result":1}', 7) is None
+    assert lsp.is_response_to(b'{"jsonrpc":"2.0","id":"7","error":{}}', "7") is not None
+
+
+def _unframe(data: bytes) -> dict[str, Any]:
+    header, _, body = data.partition(b"\r\n\r\n")
+    assert header == b"Content-Length: %d" % len(body)
+    value = json.loads(body)
+    assert isinstance(value, dict)
+    return value
+
+
+def test_composed_messages_are_framed_json() -> None:
+    err = _unframe(lsp.error_response(3, lsp.REQUEST_FAILED, "ruff not found — é"))
+    assert err == {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "error": {"code": -32803, "message": "ruff not found — é"},
+    }
+    assert _unframe(lsp.result_response("a", None)) == {"jsonrpc": "2.0", "id": "a", "result": None}
+    shown = _unframe(lsp.show_message("hello", 1))
+    assert shown["method"] == "window/showMessage" and shown["params"] == {
+        "type": 1,
+        "message": "hello",
+    }
+    logged = _unframe(lsp.log_message("hi"))
+    assert logged["method"] == "window/logMessage" and logged["params"]["type"] == 3
