@@ -84,7 +84,7 @@ def collect(store: Store, dry_run: bool = False, grace: float = GRACE) -> Report
         if source not in newest or created > newest[source][0]:
             newest[source] = (created, directory)
     keep_newest = {d for _, d in newest.values()}
-    for directory, meta, used in copies:
+    for directory, _, used in copies:
         if directory in in_use or directory in keep_newest or now - used < grace:
             report.kept.append(directory)
             continue

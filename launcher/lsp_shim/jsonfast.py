@@ -8,7 +8,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
+    from collections.abc import Callable
+    from typing import Any, ClassVar
 
 _WS = " \t\n\r"
 
@@ -20,14 +21,15 @@ class _Context:
     parse_float = float
     parse_int = int
     parse_constant = float
-    memo: dict[str, str] = {}
+    memo: ClassVar[dict[str, str]] = {}
 
 
 def _make() -> Callable[[str, int], tuple[Any, int]] | None:
     try:
         import _json
 
-        return _json.make_scanner(_Context())  # type: ignore[no-any-return]
+        # typeshed types the context as a scanner; any object with these attributes works.
+        return _json.make_scanner(_Context())  # type: ignore[arg-type]
     except (ImportError, AttributeError, TypeError):
         return None
 

@@ -11,7 +11,9 @@ _threshold = _LEVELS.get(os.environ.get("LSP_SHIM_LOG", "warning").lower(), 30)
 _prog = "lsp-shim"
 
 
-def configure(prog: str | None = None, log_file: str | None = None, level: str | None = None) -> None:
+def configure(
+    prog: str | None = None, log_file: str | None = None, level: str | None = None
+) -> None:
     """Set the program name shown in lines, an optional log file and the level."""
     global _fd, _threshold, _prog
     if prog:
@@ -23,7 +25,10 @@ def configure(prog: str | None = None, log_file: str | None = None, level: str |
         try:
             _fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as exc:
-            _write(2, f"{_prog}: warning: cannot open log file {path}: {exc.strerror}; logging to stderr\n")
+            _write(
+                2,
+                f"{_prog}: warning: cannot open log file {path}: {exc.strerror}; logging to stderr\n",
+            )
 
 
 def _write(fd: int, text: str) -> None:

@@ -123,11 +123,19 @@ def result_response(request_id: object, result: object) -> bytes:
 
 def show_message(text: str, kind: int = 2) -> bytes:
     """window/showMessage (1 error, 2 warning, 3 info, 4 log)."""
-    return frame({"jsonrpc": "2.0", "method": "window/showMessage", "params": {"type": kind, "message": text}})
+    return frame(
+        {
+            "jsonrpc": "2.0",
+            "method": "window/showMessage",
+            "params": {"type": kind, "message": text},
+        }
+    )
 
 
 def log_message(text: str, kind: int = 3) -> bytes:
-    return frame({"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": kind, "message": text}})
+    return frame(
+        {"jsonrpc": "2.0", "method": "window/logMessage", "params": {"type": kind, "message": text}}
+    )
 
 
 INTERNAL_ERROR = -32603

@@ -47,7 +47,9 @@ def cmd_ps(argv: list[str]) -> int:
 
 
 def cmd_gc(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lsp-shim gc", description="Remove dead records and unused copies.")
+    p = argparse.ArgumentParser(
+        prog="lsp-shim gc", description="Remove dead records and unused copies."
+    )
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--store")
@@ -77,12 +79,16 @@ def cmd_gc(argv: list[str]) -> int:
         print(f"{verb} copy {path}")
     for path in report.skipped:
         print(f"skipped {path} (still in use)")
-    print(f"{len(report.kept)} copies kept (in use, newest per source, or used in the last minutes)")
+    print(
+        f"{len(report.kept)} copies kept (in use, newest per source, or used in the last minutes)"
+    )
     return 0
 
 
 def cmd_locks(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="lsp-shim locks", description="Which processes hold these files.")
+    p = argparse.ArgumentParser(
+        prog="lsp-shim locks", description="Which processes hold these files."
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("paths", nargs="+", metavar="PATH")
     a = p.parse_args(argv)

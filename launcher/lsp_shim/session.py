@@ -85,7 +85,11 @@ def process_of(pid: object, create_time: object) -> psutil.Process | None:
 
 def live(sessions_dir: str) -> list[dict[str, Any]]:
     """Records of sessions whose shim still runs."""
-    return [r for _, r in load_all(sessions_dir) if r and process_alive(r.get("pid"), r.get("create_time"))]
+    return [
+        r
+        for _, r in load_all(sessions_dir)
+        if r and process_alive(r.get("pid"), r.get("create_time"))
+    ]
 
 
-__all__ = ["write", "remove", "load_all", "live", "process_alive", "read_small"]
+__all__ = ["live", "load_all", "process_alive", "read_small", "remove", "write"]
