@@ -45,6 +45,13 @@ _S_ISVTX = 0o1000
 VERIFIED = "verified"  # in a copy's directory: copy_key() of the copy when its hash was checked
 
 
+def _euid() -> int:
+    """Our effective uid (-1 on Windows, where ownership is not checked)."""
+    if sys.platform == "win32":
+        return -1
+    return os.geteuid()
+
+
 class StoreError(ShimError):
     """The store cannot hold a copy; callers may fall back to running the original."""
 
@@ -100,7 +107,7 @@ def check_private_dir(path: str) -> None:
         )
     if WINDOWS:
         return  # per-user profile ACLs protect LOCALAPPDATA; POSIX modes mean little there
-    if st.st_uid != os.geteuid():
+    if st.st_uid != _euid():
         raise StoreError(
             f"store {path} belongs to uid {st.st_uid}, not you; remove it or set LSP_SHIM_STORE"
         )
@@ -120,7 +127,7 @@ def check_ancestors(path: str) -> None:
     """
     if WINDOWS:
         return
-    me = os.geteuid()
+    me = _euid()
     here = os.path.dirname(os.path.abspath(path))
     while True:
         try:
@@ -202,7 +209,7 @@ def _private_file(st: os.stat_result) -> bool:
     """A regular file (not a link) that only the user may write."""
     if (st.st_mode & _S_IFMT) != _S_IFREG:
         return False
-    return WINDOWS or (st.st_uid == os.geteuid() and not st.st_mode & 0o022)
+    return WINDOWS or (st.st_uid == _euid() and not st.st_mode & 0o022)
 
 
 class Shadow:
@@ -384,7 +391,7 @@ class Store:
                 dst = os.lstat(final)
             except FileNotFoundError:
                 continue  # a gc removed it meanwhile: try again
-            if (dst.st_mode & _S_IFMT) != _S_IFDIR or (not WINDOWS and dst.st_uid != os.geteuid()):
+            if (dst.st_mode & _S_IFMT) != _S_IFDIR or (not WINDOWS and dst.st_uid != _euid()):
                 raise StoreError(
                     f"{final} in the store is not a directory of yours (a planted link?); "
                     "refusing to use it: remove it"
@@ -442,7 +449,7 @@ def _copy_hashing(src: int, target: str, h: _Hash, mode: int) -> str:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]
-        if not WINDOWS:
+        if sys.platform != "win32":
             os.fchmod(fd, (mode & 0o755) | 0o700)
     finally:
         os.close(fd)
