@@ -203,3 +203,24 @@ def test_open_check_sees_an_exec_of_the_source(ws: Workspace) -> None:
     with OpenWatch([tool_in(ws.venv, "ruff")]) as watch:
         run([str(tool_in(ws.venv, "ruff")), "--version"], ws)
         assert "open" in {how for _, how in watch.events()}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["server"], ["--config", "line-length = 100", "server"], ["--color", "never", "server"]],
+)
+def test_server_goes_through_the_relay(args: list[str], ws: Workspace) -> None:
+    """`server`, also after global options with values, is relayed (the shim stays the parent),
+    while a one-shot command replaces the shim with the copy."""
+    from lspclient import LspClient
+
+    client = LspClient([script("ruff-shim"), *args], env=ws.env, cwd=ws.root)
+    try:
+        assert "result" in client.initialize(ws.root)
+        shim = psutil.Process(client.proc.pid)
+        assert "python" in Path(shim.exe()).name.lower(), shim.exe()
+        [server] = shim.children()
+        assert Path(server.exe()).parent.parent == ws.store / "copies"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()

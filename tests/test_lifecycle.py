@@ -349,16 +349,24 @@ def test_exit_returns_promptly_with_stdin_open(
 
 
 @POSIX
-@pytest.mark.parametrize("server", ["ruff", "ignoring-sigterm"])
-def test_sigterm_to_the_shim_stops_the_server(
-    server: str, ruff_project: Path, shim_env: dict[str, str]
+@pytest.mark.parametrize(
+    "server,signame",
+    [
+        ("ruff", "SIGTERM"),
+        ("ruff", "SIGINT"),
+        ("ruff", "SIGHUP"),
+        ("ignoring-sigterm", "SIGTERM"),
+    ],
+)
+def test_signal_to_the_shim_stops_the_server(
+    server: str, signame: str, ruff_project: Path, shim_env: dict[str, str]
 ) -> None:
     cmd = ruff_shim() if server == "ruff" else fake_server_cmd("--ignore-term")
     client = LspClient(cmd, env=shim_env, cwd=ruff_project)
     try:
         srv = started(client, ruff_project)
-        client.proc.send_signal(signal.SIGTERM)
-        assert wait_gone(srv.pid, DEADLINE + 1.0), "SIGTERM to the shim left the server running"
+        client.proc.send_signal(getattr(signal, signame))
+        assert wait_gone(srv.pid, DEADLINE + 1.0), f"{signame} to the shim left the server running"
         client.proc.wait(5)
         assert "Traceback" not in client.stderr
     finally:

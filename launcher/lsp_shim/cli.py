@@ -67,6 +67,24 @@ def _finish(code: int) -> int:
     os._exit(code)
 
 
+# Global options of ruff that take a value and may come before the subcommand
+# (`ruff --config "line-length = 100" server`); ty has none.
+_GLOBAL_VALUE_OPTIONS = ("--config", "--color")
+
+
+def subcommand(args: list[str]) -> str | None:
+    """The tool's subcommand: the first argument that is neither an option nor its value."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_VALUE_OPTIONS:
+            skip = True
+        elif arg == "--" or not arg.startswith("-"):
+            return None if arg == "--" else arg
+    return None
+
+
 def dropin(tool: str, args: list[str]) -> int:
     """`ruff-shim ARGS…`: exactly `ruff ARGS…`, from the copy."""
 
@@ -76,8 +94,7 @@ def dropin(tool: str, args: list[str]) -> int:
         opts = launch.Options()
         opts.tool = tool
         opts.command = list(args)
-        first = next((a for a in args if not a.startswith("-")), None)
-        if first == "server":
+        if subcommand(args) == "server":
             return _finish(launch.serve(opts))
         return launch.run_once(opts)
 
