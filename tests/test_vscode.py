@@ -42,19 +42,42 @@ def _npm() -> str:
 def test_extension_unit_tests() -> None:
     """`npm test` in vscode-ext: tsc (strict) + node's test runner over the pure modules."""
     npm = _npm()
-    env = {**os.environ, "npm_config_yes": "true", "npm_config_fund": "false", "npm_config_audit": "false"}
+    env = {
+        **os.environ,
+        "npm_config_yes": "true",
+        "npm_config_fund": "false",
+        "npm_config_audit": "false",
+    }
     if not (EXT / "node_modules" / ".package-lock.json").exists():
-        subprocess.run([npm, "ci", "--loglevel=error"], cwd=EXT, env=env, check=True, timeout=600,
-                       stdin=subprocess.DEVNULL)
-    proc = subprocess.run([npm, "test"], cwd=EXT, env=env, capture_output=True, text=True,
-                          timeout=600, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            [npm, "ci", "--loglevel=error"],
+            cwd=EXT,
+            env=env,
+            check=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
+    proc = subprocess.run(
+        [npm, "test"],
+        cwd=EXT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     # node's TAP summary: "# pass N" / "# fail 0"
-    summary = {k: int(v) for k, v in
-               (line[2:].split(" ", 1) for line in out.splitlines()
-                if line.startswith("# ") and line[2:].split(" ", 1)[0] in ("pass", "fail", "tests"))
-               if v.strip().isdigit()}
+    summary = {
+        k: int(v)
+        for k, v in (
+            line[2:].split(" ", 1)
+            for line in out.splitlines()
+            if line.startswith("# ") and line[2:].split(" ", 1)[0] in ("pass", "fail", "tests")
+        )
+        if v.strip().isdigit()
+    }
     assert summary.get("fail") == 0 and summary.get("pass", 0) >= 20, out[-3000:]
 
 
@@ -65,8 +88,10 @@ def _shim_bin() -> Path:
     found = shutil.which("ruff-shim")
     if found and (Path(found).parent / "lsp-shim").exists():
         return Path(found).parent
-    pytest.fail(f"the console scripts ruff-shim/lsp-shim are neither next to {sys.executable} nor on "
-                "PATH: install the project (pip install -e .) into the test environment")
+    pytest.fail(
+        f"the console scripts ruff-shim/lsp-shim are neither next to {sys.executable} nor on "
+        "PATH: install the project (pip install -e .) into the test environment"
+    )
 
 
 def _make_venv_with_ruff(venv: Path) -> None:
@@ -76,18 +101,39 @@ def _make_venv_with_ruff(venv: Path) -> None:
         subprocess.run([*uv_cmd, "venv", "-q", str(venv)], check=True, timeout=300)
         # --link-mode copy: uv's default hard-links ruff to its cache, and every other venv on this
         # machine with the same ruff (other tests, benchmarks) would then "hold" our file too.
-        subprocess.run([*uv_cmd, "pip", "install", "-q", "--link-mode", "copy",
-                        "--python", str(venv / "bin" / "python"), "ruff"],
-                       check=True, timeout=600)
+        subprocess.run(
+            [
+                *uv_cmd,
+                "pip",
+                "install",
+                "-q",
+                "--link-mode",
+                "copy",
+                "--python",
+                str(venv / "bin" / "python"),
+                "ruff",
+            ],
+            check=True,
+            timeout=600,
+        )
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "ruff"],
-                       check=True, timeout=600)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "ruff"],
+            check=True,
+            timeout=600,
+        )
 
 
 def _shim_json(bin_dir: Path, env: dict[str, str], *args: str) -> object:
-    proc = subprocess.run([str(bin_dir / "lsp-shim"), *args], env=env, capture_output=True, text=True,
-                          timeout=60, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [str(bin_dir / "lsp-shim"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 0, f"lsp-shim {' '.join(args)}: {proc.returncode}\n{proc.stderr}"
     return json.loads(proc.stdout)
 
@@ -130,14 +176,38 @@ def test_extension_in_code_server(tmp_path: Path) -> None:
     venv_ruff = ws / ".venv" / "bin" / "ruff"
     assert venv_ruff.exists()
     (ws / "bad.py").write_text("import os\n")
-    (ws / ".vscode" / "settings.json").write_text(json.dumps(
-        {"lspShim.path": str(bin_dir / "lsp-shim"), "lspShim.statusBar.refreshSeconds": 0}, indent=2))
+    (ws / "notes.txt").write_text("plain text for tiny-lsp\n")
+    tiny = [sys.executable, str(Path(driver.__file__).with_name("tiny_lsp.py"))]
+    (ws / ".vscode" / "settings.json").write_text(
+        json.dumps(
+            {
+                "lspShim.path": str(bin_dir / "lsp-shim"),
+                "lspShim.statusBar.refreshSeconds": 0,
+                # Any stdio server runs through `lsp-shim -- COMMAND ARGS`.
+                "lspShim.servers": [
+                    {
+                        "name": "tiny",
+                        "command": tiny[0],
+                        "args": tiny[1:],
+                        "documentSelector": ["plaintext"],
+                    }
+                ],
+            },
+            indent=2,
+        )
+    )
 
     store = tmp_path / "store"
     out = tmp_path / "probe.json"
-    shim_env = {"LSP_SHIM_STORE": str(store), "LSP_SHIM_LOG": "info"}
+    # debug: the shim's own log lines must show up in the extension's output channel.
+    shim_env = {"LSP_SHIM_STORE": str(store), "LSP_SHIM_LOG": "debug"}
     t0 = time.monotonic()
-    session = driver.start(setup, tmp_path / "profile", ws, {**shim_env, "LSP_SHIM_PROBE_OUT": str(out)})
+    session = driver.start(
+        setup,
+        tmp_path / "profile",
+        ws,
+        {**shim_env, "LSP_SHIM_PROBE_OUT": str(out), "LSP_SHIM_PROBE_EXTRA_FILE": "notes.txt"},
+    )
     try:
         result = driver.wait_for_result(session, out, timeout=240)
         print(f"code-server start → probe done: {time.monotonic() - t0:.1f}s")
@@ -153,11 +223,18 @@ def test_extension_in_code_server(tmp_path: Path) -> None:
         sessions = result["sessions"]
         assert isinstance(sessions, dict)
         clients = sessions["clients"]
-        assert [(c["id"], c["command"], c["args"], c["state"]) for c in clients] == [
-            ("ruff", str(bin_dir / "ruff-shim"), ["server"], "running")], clients
+        assert sorted((c["id"], c["command"], c["args"], c["state"]) for c in clients) == [
+            ("custom:tiny", str(bin_dir / "lsp-shim"), ["--", *tiny], "running"),
+            ("ruff", str(bin_dir / "ruff-shim"), ["server"], "running"),
+        ], clients
         assert "error" not in sessions, sessions
         mine = [s for s in sessions["mine"] if s["server"] == "ruff"]
         assert mine, sessions
+        assert len(sessions["mine"]) == 2, sessions
+
+        # The server listed in lspShim.servers answered through `lsp-shim -- python tiny_lsp.py`.
+        extra = result["extraDiagnostics"]
+        assert [(d["source"], d["code"]) for d in extra] == [("tiny-lsp", "TINY1")], extra
 
         # The shim's view, asked from outside while the server runs.
         env = {**os.environ, **shim_env}
@@ -177,9 +254,8 @@ def test_extension_in_code_server(tmp_path: Path) -> None:
         holders = []
         for p in psutil.process_iter(["pid", "exe"]):
             try:
-                if p.info["exe"] and os.path.realpath(p.info["exe"]) == real:
-                    holders.append(p.info["pid"])
-                elif any(os.path.realpath(m.path) == real for m in p.memory_maps()):
+                as_exe = bool(p.info["exe"]) and os.path.realpath(p.info["exe"]) == real
+                if as_exe or any(os.path.realpath(m.path) == real for m in p.memory_maps()):
                     holders.append(p.info["pid"])
             except (psutil.Error, OSError):
                 continue
@@ -187,9 +263,31 @@ def test_extension_in_code_server(tmp_path: Path) -> None:
         server = psutil.Process(s["server_pid"])
         assert os.path.realpath(server.exe()) == os.path.realpath(s["copy"])
 
+        # The status bar menu's actions, run by the probe through their commands.
+        assert result["whoHolds"] == locks, result["whoHolds"]
+        assert isinstance(result.get("gcDryRun"), str), result.get("gcDryRun")
+        restart = result["restart"]
+        assert len(restart["oldPids"]) == 1, restart
+        assert len(restart["newPids"]) == 1 and restart["newPids"] != restart["oldPids"], restart
+        assert any(d.get("code") == "F401" for d in result["diagnosticsAfterRestart"]), result
+
+        # The output channel carries the shim's stderr (its log lines start with "ruff-shim:").
+        channel = "\n".join(
+            p.read_text(errors="replace")
+            for p in (tmp_path / "profile").glob(
+                "user-data/logs/*/exthost*/output_logging_*/*LSP Shim.log"
+            )
+        )
+        assert "starting Ruff (lsp-shim)" in channel, channel[-3000:]
+        assert any(line.startswith("ruff-shim: ") for line in channel.splitlines()), channel[-3000:]
+
         # The "use lsp-shim for the Ruff extension" command and its undo.
         ruff_shim = str(bin_dir / "ruff-shim")
-        assert result["useShim"] == {"setting": "ruff.path", "scope": "workspace", "value": [ruff_shim]}
+        assert result["useShim"] == {
+            "setting": "ruff.path",
+            "scope": "workspace",
+            "value": [ruff_shim],
+        }
         after_use = json.loads(str(result["settingsAfterUse"]))
         assert after_use["ruff.path"] == [ruff_shim]
         assert after_use["lspShim.path"] == str(bin_dir / "lsp-shim")

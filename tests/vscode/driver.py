@@ -73,9 +73,7 @@ def run_setup(timeout: float = 1500) -> Setup:
         raise SetupUnavailable(f"setup-code-server.sh could not install code-server:\n{tail}")
     if proc.returncode != 0:
         raise RuntimeError(f"setup-code-server.sh failed (exit {proc.returncode}):\n{tail}")
-    paths = dict(
-        line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line
-    )
+    paths = dict(line.split(": ", 1) for line in proc.stdout.splitlines() if ": " in line)
     return Setup(
         code_server=Path(paths["code-server"]),
         vsix=Path(paths["vsix"]),
@@ -115,7 +113,9 @@ class Session:
     def log_tail(self, lines: int = 40) -> str:
         out = []
         # The "LSP Shim" output channel (the shim's stderr) as VS Code logs it, and the host's log.
-        channels = sorted(self.base.glob("user-data/logs/*/exthost*/output_logging_*/*LSP Shim.log"))
+        channels = sorted(
+            self.base.glob("user-data/logs/*/exthost*/output_logging_*/*LSP Shim.log")
+        )
         hosts = sorted(self.base.glob("user-data/logs/*/exthost*/remoteexthost.log"))
         for p in [*self.logs, *channels, *hosts]:
             try:
@@ -180,7 +180,9 @@ def _wait_healthy(session: Session, timeout: float) -> None:
     last: object = None
     while time.monotonic() < deadline:
         if session.procs[0].poll() is not None:
-            raise RuntimeError(f"code-server exited ({session.procs[0].returncode}):\n{session.log_tail()}")
+            raise RuntimeError(
+                f"code-server exited ({session.procs[0].returncode}):\n{session.log_tail()}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status == 200:
@@ -221,37 +223,72 @@ def start(
     session = Session(base=base, workspace=workspace, port=free_port(), env=env)
     common = ["--user-data-dir", str(ud), "--extensions-dir", str(ext)]
     install = subprocess.run(
-        [str(setup.code_server), *common,
-         "--install-extension", str(setup.vsix), "--install-extension", str(setup.probe_vsix)],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180,
+        [
+            str(setup.code_server),
+            *common,
+            "--install-extension",
+            str(setup.vsix),
+            "--install-extension",
+            str(setup.probe_vsix),
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
         start_new_session=True,
     )
     if install.returncode != 0:
         raise RuntimeError(f"--install-extension failed:\n{install.stdout}\n{install.stderr}")
     try:
-        _spawn(session, "code-server", [
-            str(setup.code_server), *common,
-            "--auth", "none",
-            "--bind-addr", f"127.0.0.1:{session.port}",
-            "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
-            "--disable-getting-started-override",
-            "--log", "info",
-            str(workspace),
-        ])
+        _spawn(
+            session,
+            "code-server",
+            [
+                str(setup.code_server),
+                *common,
+                "--auth",
+                "none",
+                "--bind-addr",
+                f"127.0.0.1:{session.port}",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                "--log",
+                "info",
+                str(workspace),
+            ],
+        )
         _wait_healthy(session, 60)
-        _spawn(session, "chromium", [
-            chromium_binary(),
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            f"--user-data-dir={base / 'chromium'}",
-            "--no-first-run", "--no-default-browser-check", "--disable-sync",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-default-apps", "--disable-domain-reliability", "--no-pings",
-            "--disable-client-side-phishing-detection", "--metrics-recording-only",
-            # Everything but loopback (implicitly bypassed) goes to a dead loopback proxy.
-            f"--proxy-server={DEAD}",
-            "--window-size=1280,900",
-            session.url(),
-        ])
+        _spawn(
+            session,
+            "chromium",
+            [
+                chromium_binary(),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                # No crashpad handler: it daemonizes into its own session, out of our process group.
+                "--disable-breakpad",
+                f"--user-data-dir={base / 'chromium'}",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-domain-reliability",
+                "--no-pings",
+                "--disable-client-side-phishing-detection",
+                "--metrics-recording-only",
+                # Everything but loopback (implicitly bypassed) goes to a dead loopback proxy.
+                f"--proxy-server={DEAD}",
+                "--window-size=1280,900",
+                session.url(),
+            ],
+        )
     except BaseException:
         session.close()
         raise
@@ -265,7 +302,9 @@ def wait_for_result(session: Session, out: Path, timeout: float) -> dict[str, ob
     while time.monotonic() < deadline:
         for proc in session.procs:
             if proc.poll() is not None:
-                raise RuntimeError(f"{proc.args[0]} exited ({proc.returncode}):\n{session.log_tail()}")
+                raise RuntimeError(
+                    f"{proc.args[0]} exited ({proc.returncode}):\n{session.log_tail()}"
+                )
         try:
             data = json.loads(out.read_text())
         except (OSError, ValueError):
@@ -283,14 +322,26 @@ def main(argv: list[str]) -> int:
     import argparse
     import tempfile
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("workspace", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--keep", action="store_true", help="leave code-server running until Ctrl-C")
     args = ap.parse_args(argv)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Background jobs start with SIGINT ignored; make SIGINT and SIGTERM both end the session
+    # cleanly (the `with` block kills the process groups).
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     setup = run_setup()
     base = Path(tempfile.mkdtemp(prefix="lsp-shim-vscode-"))
-    with start(setup, base, args.workspace.resolve(), {"LSP_SHIM_PROBE_OUT": str(args.out.resolve())}) as s:
+    with start(
+        setup, base, args.workspace.resolve(), {"LSP_SHIM_PROBE_OUT": str(args.out.resolve())}
+    ) as s:
         print(f"code-server on {s.url()} (profile {base})", file=sys.stderr)
         print(json.dumps(wait_for_result(s, args.out.resolve(), 180), indent=2))
         if args.keep:

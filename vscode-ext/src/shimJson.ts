@@ -120,16 +120,17 @@ function within(child: string, parent: string): boolean {
 
 /**
  * The sessions that belong to this window: started by this extension host (the built-in client
- * and the official extensions both spawn from it), attributed to it, or serving one of its
+ * and the official extensions both spawn the shim from it) or attributed to it by the shim. A
+ * session that names no parent/editor pid at all counts when it serves one of the window's
  * folders.
  */
 export function sessionsForWindow(sessions: Session[], hostPid: number, folders: string[]): Session[] {
-  return sessions.filter(
-    (s) =>
-      s.parentPid === hostPid ||
-      s.editorPid === hostPid ||
-      (s.workspace !== undefined && folders.some((f) => samePath(s.workspace as string, f) || within(s.workspace as string, f))),
-  );
+  return sessions.filter((s) => {
+    if (s.parentPid === hostPid || s.editorPid === hostPid) return true;
+    if (s.parentPid !== undefined || s.editorPid !== undefined) return false;
+    const ws = s.workspace;
+    return ws !== undefined && folders.some((f) => samePath(ws, f) || within(ws, f));
+  });
 }
 
 /** One-line label: `ruff 0.17.1`. */
@@ -157,10 +158,14 @@ export function statusSummary(mine: Session[], all: Session[]): StatusSummary {
   let text: string;
   if (mine.length === 0) {
     text = `${icon} shim`;
-  } else if (mine.length === 1) {
-    text = `${icon} ${sessionLabel(mine[0] as Session)}`;
   } else {
-    text = `${icon} ${mine.length} servers`;
+    // "ruff 0.17.1", "ruff 0.17.1, ty 0.0.105", "ruff 0.17.1 ×2"; past two kinds: a count.
+    const counts = new Map<string, number>();
+    for (const s of mine) counts.set(sessionLabel(s), (counts.get(sessionLabel(s)) ?? 0) + 1);
+    text =
+      counts.size <= 2
+        ? `${icon} ` + [...counts].map(([label, n]) => (n > 1 ? `${label} ×${n}` : label)).join(", ")
+        : `${icon} ${mine.length} servers`;
   }
   const lines: string[] = [];
   if (mine.length === 0) {

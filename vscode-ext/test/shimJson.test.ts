@@ -31,13 +31,24 @@ test("ps --json: empty list and bad text", () => {
   assert.throws(() => parseSessions("{}"), /expected a JSON list/);
 });
 
-test("sessions of this window: by extension host pid, editor pid or workspace folder", () => {
+test("sessions of this window: by extension host pid or editor pid", () => {
   const s = parseSessions(PS);
   assert.deepEqual(sessionsForWindow(s, 42, []).map((x) => x.pid), [100]);
   assert.deepEqual(sessionsForWindow(s, 7, []).map((x) => x.pid), [100]);
-  assert.deepEqual(sessionsForWindow(s, 1, ["/other/"]).map((x) => x.pid), [200]);
-  assert.deepEqual(sessionsForWindow(s, 1, ["/"]).map((x) => x.pid), [100, 200]);
-  assert.deepEqual(sessionsForWindow(s, 1, ["/oth"]), []);
+  assert.deepEqual(sessionsForWindow(s, 9, ["/w"]).map((x) => x.pid), [200]);
+  // Another window's session on the same folder is not ours.
+  assert.deepEqual(sessionsForWindow(s, 1, ["/w", "/other"]), []);
+});
+
+test("sessions without any pid attribution fall back to the workspace folder", () => {
+  const s = parseSessions(JSON.stringify([
+    { pid: 1, server: "ruff", workspace: "/w/sub" },
+    { pid: 2, server: "ruff", workspace: "C:\\Proj" },
+    { pid: 3, server: "ruff", workspace: "/wx" },
+  ]));
+  assert.deepEqual(sessionsForWindow(s, 5, ["/w/"]).map((x) => x.pid), [1]);
+  assert.deepEqual(sessionsForWindow(s, 5, ["c:/proj"]).map((x) => x.pid), [2]);
+  assert.deepEqual(sessionsForWindow(s, 5, ["/"]).map((x) => x.pid), [1, 3]);
 });
 
 test("status text: server, version and where the copy runs", () => {
@@ -47,7 +58,10 @@ test("status text: server, version and where the copy runs", () => {
   assert.match(one.tooltip, /runs from \/store\/ruff\/0\.17\.1-abc\/ruff/);
   assert.match(one.tooltip, /copied from \/w\/\.venv\/bin\/ruff/);
   assert.match(one.tooltip, /1 more session on this machine/);
-  assert.equal(statusSummary(s, s).text, "$(shield) 2 servers");
+  assert.equal(statusSummary(s, s).text, "$(shield) ruff 0.17.1, ty");
+  assert.equal(statusSummary([s[0]!, s[0]!], s).text, "$(shield) ruff 0.17.1 ×2");
+  const three = [s[0]!, s[1]!, { ...s[1]!, server: "taplo" }];
+  assert.equal(statusSummary(three, three).text, "$(shield) 3 servers");
   assert.equal(statusSummary([], []).text, "$(shield) shim");
 });
 

@@ -72,7 +72,47 @@ async function activate() {
     }
     return vscode.languages.getDiagnostics(uri).map(diagToJson);
   });
+  const extra = process.env.LSP_SHIM_PROBE_EXTRA_FILE;
+  if (extra) {
+    // A document for a server listed in lspShim.servers (run as `lsp-shim -- COMMAND`).
+    const extraUri = vscode.Uri.joinPath(folder.uri, extra);
+    await step("extraDiagnostics", async () => {
+      const doc = await vscode.workspace.openTextDocument(extraUri);
+      await vscode.window.showTextDocument(doc, { preview: false });
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && vscode.languages.getDiagnostics(extraUri).length === 0) {
+        await sleep(200);
+      }
+      return vscode.languages.getDiagnostics(extraUri).map(diagToJson);
+    });
+  }
   await step("sessions", () => vscode.commands.executeCommand("lspShim.sessions"));
+  // The status bar menu's actions, through their commands.
+  const holds = process.env.LSP_SHIM_PROBE_HOLDS || path.join(folder.uri.fsPath, ".venv", "bin", "ruff");
+  await step("whoHolds", () => vscode.commands.executeCommand("lspShim.whoHolds", { path: holds }));
+  await step("gcDryRun", () => vscode.commands.executeCommand("lspShim.gc", { dryRun: true }));
+  await step("restart", async () => {
+    const ruffPids = (snap) => snap.mine.filter((s) => s.server === "ruff").map((s) => s.pid);
+    const oldPids = ruffPids(await vscode.commands.executeCommand("lspShim.sessions"));
+    await vscode.commands.executeCommand("lspShim.restart", { id: "ruff" });
+    const deadline = Date.now() + 30000;
+    let after;
+    let newPids = [];
+    while (Date.now() < deadline) {
+      after = await vscode.commands.executeCommand("lspShim.sessions");
+      newPids = ruffPids(after);
+      if (newPids.length > 0 && !newPids.some((p) => oldPids.includes(p))) break;
+      await sleep(300);
+    }
+    return { oldPids, newPids, after };
+  });
+  await step("diagnosticsAfterRestart", async () => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && vscode.languages.getDiagnostics(uri).length === 0) {
+      await sleep(200);
+    }
+    return vscode.languages.getDiagnostics(uri).map(diagToJson);
+  });
   await step("useShim", () => vscode.commands.executeCommand("lspShim.useShimForRuff", { scope: "workspace" }));
   result.settingsAfterUse = readText(settingsFile);
   await step("undoShim", () => vscode.commands.executeCommand("lspShim.undoShimForRuff", { scope: "workspace" }));
