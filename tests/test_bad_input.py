@@ -386,6 +386,7 @@ BAD_COMMAND_LINES = [
     (["--store"], "--store needs a value"),
     (["--"], "no server command given"),
     (["--strict"], "no server command given"),
+    (["--log-level", "loud", "--", "ruff", "server"], "--log-level loud: use one of debug"),
 ]
 
 
@@ -416,3 +417,23 @@ def test_no_arguments_prints_usage(shim_env: dict[str, str], project: Path) -> N
     result = run([script("lsp-shim")], shim_env, project)
     assert result.returncode == 2
     assert result.stdout.startswith("usage: lsp-shim")
+
+
+@POSIX
+@pytest.mark.parametrize("cmd", [["ruff-shim", "--version"], ["lsp-shim", "doctor"]])
+def test_deleted_working_directory(
+    cmd: list[str], shim_env: dict[str, str], tmp_path: Path
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.Popen(
+        [script(cmd[0]), *cmd[1:]],
+        cwd=gone,
+        env=shim_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.rmdir(gone),  # removed before the program starts
+    )
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    one_line(err.decode(), "current directory no longer exists")

@@ -38,6 +38,7 @@ options:
   --no-follow        do not follow upgrades of the server binary (env LSP_SHIM_NO_FOLLOW=1)
 """
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
 _VALUE_OPTIONS = ("--shadow", "--python", "--workspace", "--store", "--log-file", "--log-level")
 _MANAGEMENT = ("ps", "gc", "locks", "doctor", "configure")
 
@@ -53,6 +54,14 @@ def _guard(prog: str, body: Callable[[], int]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        # The environment, not a bug of ours: say what failed, plainly.
+        if log.enabled("debug"):
+            import traceback
+
+            traceback.print_exc()
+        log.error(_os_error_text(exc))
+        return ShimError.exit_code
     except Exception as exc:
         if log.enabled("debug"):
             import traceback
@@ -60,6 +69,18 @@ def _guard(prog: str, body: Callable[[], int]) -> int:
             traceback.print_exc()
         log.error(f"internal error: {exc!r}; rerun with LSP_SHIM_LOG=debug and report it")
         return 70
+
+
+def _os_error_text(exc: OSError) -> str:
+    try:
+        os.getcwd()
+    except OSError:
+        return (
+            "the current directory no longer exists (deleted or moved); start the server from an "
+            "existing folder"
+        )
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def _finish(code: int) -> int:
@@ -140,6 +161,11 @@ def parse_generic(argv: list[str]) -> Options:
             elif name == "--log-file":
                 log.configure(log_file=value)
             else:
+                if value.lower() not in LOG_LEVELS:
+                    raise ShimError(
+                        f"--log-level {value}: use one of {', '.join(LOG_LEVELS)}; "
+                        "see lsp-shim --help"
+                    )
                 log.configure(level=value)
         elif arg == "--strict":
             opts.strict = True
