@@ -365,10 +365,12 @@ def test_signal_to_the_shim_stops_the_server(
     client = LspClient(cmd, env=shim_env, cwd=ruff_project)
     try:
         srv = started(client, ruff_project)
+        record = wait_record(Path(shim_env["LSP_SHIM_STORE"]), client.proc.pid)
         client.proc.send_signal(getattr(signal, signame))
         assert wait_gone(srv.pid, DEADLINE + 1.0), f"{signame} to the shim left the server running"
         client.proc.wait(5)
         assert "Traceback" not in client.stderr
+        assert not record.exists(), "a stopped shim left its session record behind"
     finally:
         client.close()
 

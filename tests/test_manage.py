@@ -70,6 +70,7 @@ def test_ps_lists_a_live_session(ruff_project: Path, shim_env: dict[str, str], s
         client.close()
     assert shim_json("ps", env=shim_env) == []
     assert "no live sessions" in shim("ps", env=shim_env).stdout
+    assert not list((store / "sessions").glob("*.json")), "a clean exit left its record behind"
 
 
 # gc

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RUFF_NEW, TY_VERSION, make_venv, script, tool_in, uv, venv_python
+from conftest import (
+    RUFF_NEW,
+    SERVERS,
+    TY_VERSION,
+    fake_server_cmd,
+    make_venv,
+    script,
+    tool_in,
+    uv,
+    venv_python,
+)
 from lspclient import LspClient
 from procs import holdings, wait_for
 
@@ -214,5 +224,21 @@ def test_check_flags_the_shim_running_ruff_in_place(
         client.initialize(ruff_project)
         held = holdings(client.proc.pid, [ruff_project / ".venv"])
         assert any(" exe " in line for line in held), held
+    finally:
+        client.close()
+
+
+def test_shadowed_script_runs_from_the_store(project: Path, shim_env: dict[str, str]) -> None:
+    """`lsp-shim --shadow FILE -- python FILE`: the runner gets the copy; FILE is never held."""
+    client = LspClient(fake_server_cmd(), env=shim_env, cwd=project)
+    try:
+        assert "result" in client.initialize(project)
+        assert wait_for(lambda: len(_children(client)) == 1, 5.0)
+        [server] = _children(client)
+        script_arg = Path(server.cmdline()[1])
+        assert script_arg.name == "fake_server.py"
+        assert Path(shim_env["LSP_SHIM_STORE"]) / "copies" in script_arg.parents, script_arg
+        assert not holdings(client.proc.pid, [SERVERS])
+        assert client.shutdown_exit() == 0
     finally:
         client.close()
