@@ -11,7 +11,8 @@
 #
 # Prints "code-server: <path>", "vsix: <path>", "probe-vsix: <path>" on success.  Exit status 3:
 # code-server or Chromium could not be installed (the test skips then); any other failure (the
-# extension does not build) is an error.  LSP_SHIM_SKIP_APT=1 skips the apt step.
+# extension does not build) is an error.  LSP_SHIM_SKIP_APT=1 or LSP_SHIM_NO_SYSTEM_INSTALL=1 skip
+# the apt step (then missing packages mean exit 3).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +33,7 @@ for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
         || apt_missing+=("$p")
 done
-if ((${#apt_missing[@]})) && [[ -z ${LSP_SHIM_SKIP_APT:-} ]]; then
+if ((${#apt_missing[@]})) && [[ -z ${LSP_SHIM_SKIP_APT:-}${LSP_SHIM_NO_SYSTEM_INSTALL:-} ]]; then
     SUDO=()
     if [[ $(id -u) != 0 ]]; then
         command -v sudo >/dev/null || { log "need root (or sudo) to apt-get install ${apt_missing[*]}"; exit 3; }
