@@ -7,9 +7,9 @@
 #   - code-server 4.100.3 (the newest that runs on node 20) from npm, into
 #     ${LSP_SHIM_CODE_SERVER_DIR:-$HOME/.cache/lsp-shim-code-server}.
 #   - vscode-ext/: npm ci, compile, package to vscode-ext/lsp-shim.vsix (offline, @vscode/vsce).
-#   - tests/vscode/: the test-only extension, packaged to $DIR/lsp-shim-test-probe.vsix.
+#   - tests/vscode/: the test-only extensions (probe, Ruff stand-in), packaged into $DIR.
 #
-# Prints "code-server: <path>", "vsix: <path>", "probe-vsix: <path>" on success.  Exit status 3:
+# Prints "code-server: <path>", "vsix: <path>", "probe-vsix: <path>", "fake-ruff-vsix: <path>".  Exit status 3:
 # code-server or Chromium could not be installed (the test skips then); any other failure (the
 # extension does not build) is an error.  LSP_SHIM_SKIP_APT=1 or LSP_SHIM_NO_SYSTEM_INSTALL=1 skip
 # the apt step (then missing packages mean exit 3).
@@ -103,6 +103,16 @@ if newer_than "$PROBE_VSIX" "$PROBE"; then
         --no-dependencies -o "$PROBE_VSIX" >&2)
 fi
 
+# A stand-in carrying the Ruff extension's id (test only: see tests/vscode/fake-ruff/README.md).
+FAKE="$ROOT/tests/vscode/fake-ruff"
+FAKE_VSIX="$DIR/lsp-shim-test-fake-ruff.vsix"
+if newer_than "$FAKE_VSIX" "$FAKE"; then
+    log "packaging the Ruff extension stand-in"
+    (cd "$FAKE" && "$EXT/node_modules/.bin/vsce" package --skip-license --allow-missing-repository \
+        --no-dependencies -o "$FAKE_VSIX" >&2)
+fi
+
 echo "code-server: $CS_BIN"
 echo "vsix: $VSIX"
 echo "probe-vsix: $PROBE_VSIX"
+echo "fake-ruff-vsix: $FAKE_VSIX"

@@ -152,6 +152,23 @@ def _our_processes(marker: str) -> list[tuple[int, str]]:
     return found
 
 
+def _assert_no_leftovers(tmp_path: Path) -> None:
+    """Nothing still runs from our profile, workspace or store once the session is closed."""
+    import psutil
+
+    deadline = time.monotonic() + 10
+    left = _our_processes(str(tmp_path))
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _our_processes(str(tmp_path))
+    for pid, _ in left:  # ours by construction (they name our tmp dir): end them, then fail
+        try:
+            psutil.Process(pid).kill()
+        except psutil.Error:
+            pass
+    assert left == [], left
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_extension_in_code_server(tmp_path: Path) -> None:
@@ -305,15 +322,62 @@ def test_extension_in_code_server(tmp_path: Path) -> None:
     finally:
         session.close()
 
-    # No leftovers: nothing still runs from our profile, workspace or store.
-    deadline = time.monotonic() + 10
-    left = _our_processes(str(tmp_path))
-    while left and time.monotonic() < deadline:
-        time.sleep(0.2)
-        left = _our_processes(str(tmp_path))
-    for pid, _ in left:  # ours by construction (they name our tmp dir): end them, then fail
-        try:
-            psutil.Process(pid).kill()
-        except psutil.Error:
-            pass
-    assert left == [], left
+    _assert_no_leftovers(tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_builtin_client_yields_to_the_ruff_extension(tmp_path: Path) -> None:
+    """With charliermarsh.ruff installed (a stand-in: the real one cannot be downloaded here),
+    the built-in client stays off, the one-time offer is made, and the command still works."""
+    if sys.platform != "linux":
+        pytest.skip(
+            "code-server + Chromium are installed by a Debian script (scripts/setup-code-server.sh)"
+        )
+    try:
+        setup = driver.run_setup()
+    except driver.SetupUnavailable as exc:
+        pytest.skip(str(exc))
+    bin_dir = _shim_bin()
+    ws = tmp_path / "ws"
+    (ws / ".vscode").mkdir(parents=True)
+    (ws / "bad.py").write_text("import os\n")
+    settings = {"lspShim.path": str(bin_dir / "lsp-shim"), "lspShim.statusBar.refreshSeconds": 0}
+    (ws / ".vscode" / "settings.json").write_text(json.dumps(settings, indent=2))
+    out = tmp_path / "probe.json"
+    env = {
+        "LSP_SHIM_STORE": str(tmp_path / "store"),
+        "LSP_SHIM_PROBE_OUT": str(out),
+        "LSP_SHIM_PROBE_MODE": "official",
+    }
+    session = driver.start(setup, tmp_path / "profile", ws, env, extra_vsix=(setup.fake_ruff_vsix,))
+    try:
+        result = driver.wait_for_result(session, out, timeout=180)
+        assert result["errors"] == [], result["errors"]
+        sessions = result["sessions"]
+        assert isinstance(sessions, dict)
+        assert sessions["clients"] == [], sessions
+        assert sessions["mine"] == [], sessions
+        assert result["diagnostics"] == [], result["diagnostics"]
+        channel = "\n".join(
+            p.read_text(errors="replace")
+            for p in (tmp_path / "profile").glob(
+                "user-data/logs/*/exthost*/output_logging_*/*LSP Shim.log"
+            )
+        )
+        assert "offering (once) to point ruff.path at ruff-shim" in channel, channel[-3000:]
+        assert "starting Ruff" not in channel, channel[-3000:]
+        ruff_shim = str(bin_dir / "ruff-shim")
+        assert result["useShim"] == {
+            "setting": "ruff.path",
+            "scope": "workspace",
+            "value": [ruff_shim],
+        }
+        final = json.loads((ws / ".vscode" / "settings.json").read_text())
+        assert final == {**settings, "ruff.path": [ruff_shim]}, final
+    except BaseException:
+        print(session.log_tail(80))
+        raise
+    finally:
+        session.close()
+    _assert_no_leftovers(tmp_path)

@@ -55,6 +55,7 @@ class Setup:
     code_server: Path
     vsix: Path
     probe_vsix: Path
+    fake_ruff_vsix: Path
     seconds: float
 
 
@@ -78,6 +79,7 @@ def run_setup(timeout: float = 1500) -> Setup:
         code_server=Path(paths["code-server"]),
         vsix=Path(paths["vsix"]),
         probe_vsix=Path(paths["probe-vsix"]),
+        fake_ruff_vsix=Path(paths["fake-ruff-vsix"]),
         seconds=time.monotonic() - t0,
     )
 
@@ -199,8 +201,10 @@ def start(
     workspace: Path,
     extra_env: dict[str, str],
     drop_env: tuple[str, ...] = ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"),
+    extra_vsix: tuple[Path, ...] = (),
 ) -> Session:
-    """Install both VSIXs into a fresh profile under `base`, start code-server and Chromium."""
+    """Install the extension, the probe and `extra_vsix` into a fresh profile under `base`,
+    start code-server and Chromium."""
     base.mkdir(parents=True, exist_ok=True)
     ud, ext = base / "user-data", base / "extensions"
     (ud / "User").mkdir(parents=True, exist_ok=True)
@@ -222,15 +226,11 @@ def start(
     env.update(extra_env)
     session = Session(base=base, workspace=workspace, port=free_port(), env=env)
     common = ["--user-data-dir", str(ud), "--extensions-dir", str(ext)]
+    installs: list[str] = []
+    for vsix in (setup.vsix, setup.probe_vsix, *extra_vsix):
+        installs += ["--install-extension", str(vsix)]
     install = subprocess.run(
-        [
-            str(setup.code_server),
-            *common,
-            "--install-extension",
-            str(setup.vsix),
-            "--install-extension",
-            str(setup.probe_vsix),
-        ],
+        [str(setup.code_server), *common, *installs],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

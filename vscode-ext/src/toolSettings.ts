@@ -141,6 +141,7 @@ export async function maybeOffer(context: vscode.ExtensionContext, shims: ShimLo
     if (usesShim(current, tool.shim)) continue;
     if (!shims.path(tool.shim)) continue;
     await context.globalState.update(stateKey, true);
+    log(`offering (once) to point ${tool.setting} at ${tool.shim}`);
     const ws = "Yes, this workspace";
     const user = "Yes, all workspaces";
     const never = "No";

@@ -65,6 +65,18 @@ async function activate() {
     await vscode.window.showTextDocument(doc);
     return { uri: uri.toString(), languageId: doc.languageId };
   });
+  if (process.env.LSP_SHIM_PROBE_MODE === "official") {
+    // The official Ruff extension (or its stand-in) is installed: give LSP Shim time to (not)
+    // start its own Ruff client, then look at what runs and use the ruff.path command.
+    await sleep(Number(process.env.LSP_SHIM_PROBE_SETTLE_MS || 3000));
+    await step("sessions", () => vscode.commands.executeCommand("lspShim.sessions"));
+    await step("diagnostics", async () => vscode.languages.getDiagnostics(uri).map(diagToJson));
+    await step("useShim", () => vscode.commands.executeCommand("lspShim.useShimForRuff", { scope: "workspace" }));
+    result.settingsFinal = readText(settingsFile);
+    result.done = true;
+    save();
+    return;
+  }
   await step("diagnostics", async () => {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && vscode.languages.getDiagnostics(uri).length === 0) {
