@@ -153,6 +153,26 @@ def test_gc_spares_recently_used_copies(gc_store: dict[str, Any], shim_env: dict
     assert shim_json("gc", env=shim_env)["copies"] == []
 
 
+def test_gc_spares_a_copy_a_start_picks_meanwhile(
+    gc_store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm start touches the copy between gc's look and its delete: the copy stays."""
+    from lsp_shim import cleanup
+
+    victim = gc_store["dirs"]["v2-unused"]
+    real_rename = os.rename
+
+    def rename(src: str, dst: str) -> None:
+        if src == victim:
+            os.utime(victim)  # the start's touch lands just now
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    report = cleanup.collect(gc_store["store"])
+    assert victim not in report.copies
+    assert os.path.isfile(os.path.join(victim, "ruff"))
+
+
 def test_a_start_collects_garbage(
     gc_store: dict[str, Any], shim_env: dict[str, str], project: Path
 ) -> None:

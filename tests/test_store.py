@@ -242,3 +242,13 @@ def test_concurrent_first_copies_agree(tmp_path: Path, source: Path) -> None:
     assert len(os.listdir(root / "copies")) == 1
     assert sha(paths.pop().decode()) == sha(source)
     assert os.listdir(root / "tmp") == []
+
+
+def test_a_copy_deleted_from_its_directory_is_made_again(st: Store, source: Path) -> None:
+    """Something (a cleaner, an antivirus) removed the copy but left its directory and meta.json:
+    the next start must make it again, not fall back to running the original for good."""
+    first = st.shadow(str(source))
+    os.unlink(first.copy)
+    again = Store(st.root).open().shadow(str(source))
+    assert Path(again.copy).is_file()
+    assert sha(again.copy) == sha(source)

@@ -91,7 +91,7 @@ def collect(store: Store, dry_run: bool = False, grace: float = GRACE) -> Report
         if dry_run:
             report.copies.append(directory)
             continue
-        if _remove_tree(directory):
+        if _remove_tree(directory, grace):
             report.copies.append(directory)
         else:
             report.skipped.append(directory)  # still running on Windows: try next time
@@ -116,14 +116,27 @@ def _stop(proc: Any) -> None:
         pass
 
 
-def _remove_tree(directory: str) -> bool:
-    """Delete a copy; False when the OS refuses (Windows: the copy is running)."""
+def _remove_tree(directory: str, grace: float) -> bool:
+    """Delete a copy; False when the OS refuses (Windows: the copy is running) or a start has
+    just picked it."""
     # Rename first so no start can pick up a half-deleted copy; a running image can be renamed.
     doomed = f"{directory}.deleting-{os.getpid()}"
     try:
         os.rename(directory, doomed)
     except OSError:
         return False
+    try:
+        # A warm start touches the directory it uses: one that did so after our first look
+        # must keep its copy (the rename does not change the directory's own mtime).
+        recently_used = time.time() - os.stat(doomed).st_mtime < grace
+    except OSError:
+        recently_used = False
+    if recently_used:
+        try:
+            os.rename(doomed, directory)
+            return False
+        except OSError:
+            pass
     shutil.rmtree(doomed, ignore_errors=True)
     if os.path.exists(doomed):
         try:
