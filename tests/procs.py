@@ -1,7 +1,8 @@
 """Process helpers for the tests: what a process tree holds, and waiting for processes to end.
 
 `holdings` is the rule Windows enforces, checked with psutil on any OS: a file is held when a
-process runs it (exe), maps it (memory maps: the image and its libraries), or has it open.
+process runs it (exe), maps it (memory maps: the image and its libraries), or has it open; a
+folder is held by a process working in it (cwd).
 Files are matched by path prefix *and* by identity (device, inode), so a hard link of a venv's
 file elsewhere (uv links from its cache) counts as the venv's file too.
 """
@@ -72,7 +73,7 @@ def _identity(path: str) -> FileId | None:
 
 
 def files_of(proc: psutil.Process) -> list[tuple[str, str, FileId | None]]:
-    """(how, path, identity) for the exe, every mapped file and every open file of `proc`."""
+    """(how, path, identity) for the exe, mapped and open files, and the cwd of `proc`."""
     out: list[tuple[str, str, FileId | None]] = []
     exe = proc.exe()
     if exe:
@@ -85,6 +86,8 @@ def files_of(proc: psutil.Process) -> list[tuple[str, str, FileId | None]]:
     else:
         out += [("mapped", m.path, _identity(m.path)) for m in proc.memory_maps(grouped=True)]
     out += [("open", f.path, _identity(f.path)) for f in proc.open_files()]
+    # A working directory inside a folder stops Windows from deleting that folder.
+    out.append(("cwd", proc.cwd(), None))
     return out
 
 

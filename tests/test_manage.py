@@ -256,6 +256,27 @@ def test_locks_sees_an_open_file(tmp_path: Path, shim_env: dict[str, str]) -> No
         holder.wait()
 
 
+def test_locks_on_a_directory(running_ruff: Any, shim_env: dict[str, str], tmp_path: Path) -> None:
+    """`lsp-shim locks .venv`: any file below it, and processes working inside it."""
+    exe, proc = running_ruff
+    inside = exe.parent / "sub"
+    inside.mkdir()
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], cwd=inside, stdin=subprocess.DEVNULL
+    )
+    try:
+        result = shim_json("locks", str(exe.parent), str(tmp_path / "elsewhere"), env=shim_env)
+        assert set(_holders(result, proc.pid)) >= {"exe", "mapped"}
+        assert _holders(result, worker.pid) == ["cwd"]
+        assert result[1]["error"] == "no such file"
+        empty = tmp_path / "empty-dir"
+        empty.mkdir()
+        assert shim_json("locks", str(empty), env=shim_env)[0]["holders"] == []
+    finally:
+        worker.kill()
+        worker.wait()
+
+
 def test_locks_on_free_and_missing_files(tmp_path: Path, shim_env: dict[str, str]) -> None:
     free = tmp_path / "free"
     free.write_text("")

@@ -21,7 +21,7 @@ USAGE = """\
 usage: lsp-shim [OPTIONS] -- COMMAND [ARGS…]     run a stdio language server from a private copy
        lsp-shim ps [--json]                      list live sessions
        lsp-shim gc [--dry-run] [--json]          remove dead records and unused copies
-       lsp-shim locks [--json] PATH…             which processes hold these files
+       lsp-shim locks [--json] PATH…             which processes hold these files (or dirs)
        lsp-shim doctor [ruff|ty|TOOL]            where the tool is looked for, and the choice
        lsp-shim configure EDITOR [--project DIR] [--user] [--print]
 drop-ins: ruff-shim ARGS… and ty-shim ARGS… behave like ruff and ty.

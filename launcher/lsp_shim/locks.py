@@ -51,11 +51,34 @@ def _mapped(proc: psutil.Process, cache: dict[str, FileId | None]) -> Iterator[F
             yield fid
 
 
+def _files_below(directory: str) -> Iterator[FileId]:
+    """Identity of every regular file under a directory (symlinks not followed)."""
+    for dirpath, _dirs, files in os.walk(directory):
+        for name in files:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if st.st_mode & 0o170000 == 0o100000:
+                yield (st.st_dev, st.st_ino)
+
+
+def _inside(path: str, directory: str) -> bool:
+    path, directory = os.path.normcase(path), os.path.normcase(directory)
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
 def holders(paths: list[str]) -> list[dict[str, Any]]:
-    """For each path: the processes holding it and how (exe, mapped, open)."""
+    """For each path: the processes holding it and how (exe, mapped, open; cwd for a directory).
+
+    A directory stands for every file below it (what `uv sync` or deleting a venv needs free),
+    and a process whose working directory is inside it holds it too (Windows refuses to delete
+    such a directory).
+    """
     import psutil
 
     targets: dict[FileId, list[int]] = {}
+    directories: list[tuple[int, str]] = []
     results: list[dict[str, Any]] = []
     for i, path in enumerate(paths):
         results.append({"path": os.path.abspath(path), "holders": []})
@@ -63,7 +86,12 @@ def holders(paths: list[str]) -> list[dict[str, Any]]:
         if fid is None:
             results[-1]["error"] = "no such file"
             continue
-        targets.setdefault(fid, []).append(i)
+        if os.path.isdir(path):
+            directories.append((i, os.path.realpath(path)))
+            for below in _files_below(path):
+                targets.setdefault(below, []).append(i)
+        else:
+            targets.setdefault(fid, []).append(i)
     cache: dict[str, FileId | None] = {}
     me = os.getpid()
     for proc in psutil.process_iter(["pid", "name"]):
@@ -82,6 +110,11 @@ def holders(paths: list[str]) -> list[dict[str, Any]]:
                 fid = cache.setdefault(f.path, file_id(f.path))
                 for i in targets.get(fid, []) if fid else []:
                     found.setdefault(i, set()).add("open")
+            if directories:
+                cwd = proc.cwd()
+                for i, directory in directories:
+                    if cwd and _inside(cwd, directory):
+                        found.setdefault(i, set()).add("cwd")
         except (psutil.Error, OSError):
             continue
         for i, how in found.items():

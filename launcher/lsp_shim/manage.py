@@ -87,7 +87,8 @@ def cmd_gc(argv: list[str]) -> int:
 
 def cmd_locks(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
-        prog="lsp-shim locks", description="Which processes hold these files."
+        prog="lsp-shim locks",
+        description="Which processes hold these files (a directory: any file below it).",
     )
     p.add_argument("--json", action="store_true")
     p.add_argument("paths", nargs="+", metavar="PATH")
