@@ -117,14 +117,16 @@ def gc_store(tmp_path: Path, store: Path) -> dict[str, Any]:
         "copy": os.path.join(dirs["v2-unused"], "ruff"),
     }
     dead_path = session.write(st.sessions, dead)
-    return {"store": st, "dirs": dirs, "dead": dead_path}
+    corrupt = Path(st.sessions, "999-1.json")
+    corrupt.write_text("{not json")
+    return {"store": st, "dirs": dirs, "dead": dead_path, "corrupt": str(corrupt)}
 
 
 def test_gc_dry_run_removes_nothing(gc_store: dict[str, Any], shim_env: dict[str, str]) -> None:
     dirs = gc_store["dirs"]
     report = shim_json("gc", "--dry-run", env=shim_env)
     assert report["copies"] == [dirs["v2-unused"]]
-    assert report["records"] == [gc_store["dead"]]
+    assert sorted(report["records"]) == sorted([gc_store["dead"], gc_store["corrupt"]])
     assert all(os.path.isdir(d) for d in dirs.values())
     assert os.path.exists(gc_store["dead"])
     text = shim("gc", "--dry-run", env=shim_env).stdout
@@ -136,9 +138,12 @@ def test_gc_keeps_newest_and_in_use(gc_store: dict[str, Any], shim_env: dict[str
     st: Store = gc_store["store"]
     report = shim_json("gc", env=shim_env)
     assert report["copies"] == [dirs["v2-unused"]]
-    assert report["records"] == [gc_store["dead"]]
+    assert sorted(report["records"]) == sorted([gc_store["dead"], gc_store["corrupt"]])
     assert not os.path.exists(dirs["v2-unused"])
-    assert not os.path.exists(gc_store["dead"])
+    assert not os.path.exists(gc_store["dead"]) and not os.path.exists(gc_store["corrupt"])
+    assert shim_json("ps", env=shim_env) == [
+        json.loads(Path(st.sessions).joinpath(os.listdir(st.sessions)[0]).read_text())
+    ]  # the live record survives, and ps shows it
     for kept in ("v1-in-use", "v3-newest", "ty-only"):
         assert os.path.isdir(dirs[kept]), kept
     # The index no longer points at the removed copy; the others are still warm.
@@ -340,3 +345,18 @@ def test_doctor_warns_when_the_shim_runs_inside_the_served_venv(
     )
     assert result.returncode == 0, result.stderr
     assert f"warning: lsp-shim itself is installed in {ruff_venv}" in result.stdout
+
+
+def test_python_dash_m(shim_env: dict[str, str]) -> None:
+    version = subprocess.run(
+        [sys.executable, "-m", "lsp_shim", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout == f"lsp-shim {lsp_shim.__version__}\n"
+    ps = subprocess.run(
+        [sys.executable, "-m", "lsp_shim", "ps", "--json"],
+        capture_output=True,
+        text=True,
+        env=shim_env,
+        check=True,
+    )
+    assert json.loads(ps.stdout) == []
