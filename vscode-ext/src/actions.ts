@@ -122,8 +122,9 @@ export class Actions {
 
   async gc(arg?: unknown): Promise<string | undefined> {
     const dryRun = typeof arg === "object" && arg !== null && (arg as { dryRun?: unknown }).dryRun === true;
-    const confirmed = typeof arg === "object" && arg !== null && (arg as { confirm?: unknown }).confirm === false;
-    if (!dryRun && !confirmed) {
+    // `{confirm: false}` (scripts, tests) skips the modal confirmation.
+    const skipPrompt = typeof arg === "object" && arg !== null && (arg as { confirm?: unknown }).confirm === false;
+    if (!dryRun && !skipPrompt) {
       const preview = await this.shims.run(["gc", "--dry-run"]);
       if (!preview) return undefined;
       logStderr("gc", preview.stderr);

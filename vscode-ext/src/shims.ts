@@ -8,10 +8,11 @@ import { describeFailure, runFile, type RunResult } from "./run";
 
 export class ShimLocator {
   private cache = new Map<ShimName, FindResult>();
-  private warned = new Set<string>();
+  private warned = false;
 
   invalidate(): void {
     this.cache.clear();
+    this.warned = false;
   }
 
   find(name: ShimName): FindResult {
@@ -31,12 +32,12 @@ export class ShimLocator {
     return r.found ? r.path : undefined;
   }
 
-  /** Tell the user (once per name and session) how to install the shim. */
+  /** Tell the user how to install the shim: once per session unless `force` (a user action). */
   async reportMissing(name: ShimName, force = false): Promise<void> {
     const r = this.find(name);
     if (r.found) return;
-    if (this.warned.has(name) && !force) return;
-    this.warned.add(name);
+    if (this.warned && !force) return;
+    this.warned = true;
     const hint = installHint(name, r, process.platform);
     log(hint.message);
     const copy = "Copy install command";
