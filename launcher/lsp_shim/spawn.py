@@ -1,7 +1,9 @@
-"""Start the server with piped stdin/stdout and inherited stderr; wait for it; stop it.
+"""Start the server with piped stdio; wait for it; stop it. The server never outlives us.
 
-POSIX uses os.posix_spawn (importing `subprocess` would cost ~15 ms of every start);
-Windows uses subprocess plus a kill-on-close Job Object (winapi.py).
+Linux forks and sets PR_SET_PDEATHSIG before exec, so even a SIGKILLed shim takes its server
+along; macOS uses os.posix_spawn (the server still sees stdin EOF, and the next start's gc
+stops an orphan); Windows uses subprocess plus a kill-on-close Job Object (winapi.py).
+`subprocess` is avoided on POSIX: importing it costs ~15 ms of every start.
 """
 
 from __future__ import annotations
@@ -65,23 +67,30 @@ class Child:
 
 
 def start(argv: list[str], env: dict[str, str]) -> Child:
-    """Run argv[0] (an absolute path) with argv; raises OSError if it cannot start."""
+    """Run argv[0] (an absolute path) with argv; raises OSError if it cannot start.
+
+    Call from the main thread: Linux delivers the parent-death signal when the *thread* that
+    forked the server ends.
+    """
     if WINDOWS:
         return _start_windows(argv, env)
     child_in, our_in = os.pipe()
     our_out, child_out = os.pipe()
     our_err, child_err = os.pipe()
     try:
-        pid = os.posix_spawn(
-            argv[0],
-            argv,
-            env,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, child_in, 0),
-                (os.POSIX_SPAWN_DUP2, child_out, 1),
-                (os.POSIX_SPAWN_DUP2, child_err, 2),
-            ],
-        )
+        if sys.platform.startswith("linux"):
+            pid = _fork_exec(argv, env, (child_in, child_out, child_err))
+        else:
+            pid = os.posix_spawn(
+                argv[0],
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, child_in, 0),
+                    (os.POSIX_SPAWN_DUP2, child_out, 1),
+                    (os.POSIX_SPAWN_DUP2, child_err, 2),
+                ],
+            )
     except OSError:
         for fd in (child_in, our_in, our_out, child_out, our_err, child_err):
             os.close(fd)
@@ -89,6 +98,39 @@ def start(argv: list[str], env: dict[str, str]) -> Child:
     for fd in (child_in, child_out, child_err):
         os.close(fd)
     return Child(pid, our_in, our_out, our_err)
+
+
+def _fork_exec(argv: list[str], env: dict[str, str], stdio: tuple[int, int, int]) -> int:
+    """fork, set PR_SET_PDEATHSIG(SIGKILL), exec; exec errors come back through a pipe."""
+    parent = os.getpid()
+    err_r, err_w = os.pipe()  # close-on-exec: EOF means the exec succeeded
+    pid = os.fork()
+    if pid == 0:  # the child: nothing here may raise past os._exit
+        try:
+            os.close(err_r)
+            for target, fd in enumerate(stdio):
+                os.dup2(fd, target)
+            import ctypes  # in the child only: the shim's own start does not pay for it
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+            if os.getppid() != parent:
+                os._exit(1)  # the shim died before the signal was armed
+            os.execve(argv[0], argv, env)
+        except OSError as exc:
+            os.write(err_w, str(exc.errno or 0).encode())
+        except BaseException:
+            pass
+        os._exit(127)
+    os.close(err_w)
+    try:
+        failure = os.read(err_r, 64)
+    finally:
+        os.close(err_r)
+    if failure:
+        os.waitpid(pid, 0)
+        errno = int(failure or 0)
+        raise OSError(errno, os.strerror(errno) if errno else "exec failed", argv[0])
+    return pid
 
 
 def _start_windows(argv: list[str], env: dict[str, str]) -> Child:
