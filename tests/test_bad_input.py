@@ -219,11 +219,6 @@ def test_unusable_store_runs_in_place_with_a_warning(
 
 
 @POSIX
-@pytest.mark.xfail(
-    reason="launch.py _Bookkeeping opens the store again for the session record and logs "
-    "'session bookkeeping failed: StoreError(...)': a second warning, an exception repr",
-    strict=True,
-)
 def test_unusable_store_is_reported_once(
     ruff_project: Path, shim_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -173,6 +173,10 @@ def serve(opts: Options) -> int:
     client_out = Sink(1)
     # Editors send initialize right after spawning us; its workspace decides which venv's server.
     first = client_in.next()
+    missing = [s for s in opts.shadows if not os.path.isfile(s)]
+    if missing:  # named even when the editor sent nothing, and answered when it did
+        problem = f"--shadow {missing[0]}: no such file; give the file the server runs from"
+        return refuse(problem, _first_initialize(first), client_in, client_out)
     if first is None:
         log.error("the editor closed stdin before sending any message")
         return 1
@@ -183,7 +187,15 @@ def serve(opts: Options) -> int:
     try:
         env = child_env()
         p = plan(opts, root)
-        child = _start(p.argv, env)
+        try:
+            child = _start(p.argv, env)
+        except FileNotFoundError:
+            # A gc elsewhere removed the copy between lookup and start: copy again, once.
+            p = plan(opts, root)
+            try:
+                child = _start(p.argv, env)
+            except FileNotFoundError as exc:
+                raise ShimError(f"cannot start {p.argv[0]}: {exc.strerror}") from None
     except ShimError as exc:
         return refuse(str(exc), init, client_in, client_out)
     inbox = Inbox()
@@ -209,6 +221,8 @@ def serve(opts: Options) -> int:
 def _start(argv: list[str], env: dict[str, str]) -> spawn.Child:
     try:
         return spawn.start(argv, env)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
         raise ShimError(
             f"cannot start {argv[0]}: {exc.strerror or exc}; check that it is an executable for "
@@ -320,6 +334,8 @@ class _Bookkeeping:
         if b is not None:
             b.version = b.version or self.record["version"]
             self._server_fields(b)
+        if self.plan.notices:
+            return  # the store already failed and the user was told; no record, no gc
         self.store = open_store(self.opts)
         self.store.ensure_tree()
         self._write()
