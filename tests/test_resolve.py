@@ -42,6 +42,7 @@ def places(tmp_path: Path) -> dict[str, Path]:
         "interpreter": fake_exe(interp_scripts),
         "UV_TOOL_BIN_DIR": fake_exe(tmp_path / "uv-tool-bin"),
         "XDG_BIN_HOME": fake_exe(tmp_path / "xdg-bin"),
+        "XDG_DATA_HOME/../bin": fake_exe(tmp_path / "xdg" / "bin"),
         "~/.local/bin": fake_exe(tmp_path / "home" / ".local" / "bin"),
         "PATH first": fake_exe(tmp_path / "path1"),
         "PATH second": fake_exe(tmp_path / "path2"),
@@ -62,6 +63,7 @@ def env_for(
         "CONDA_PREFIX": str(tmp_path / "conda"),
         "UV_TOOL_BIN_DIR": str(tmp_path / "uv-tool-bin"),
         "XDG_BIN_HOME": str(tmp_path / "xdg-bin"),
+        "XDG_DATA_HOME": str(tmp_path / "xdg" / "share"),
         "PATH": os.pathsep.join([str(tmp_path / "path1"), str(tmp_path / "path2")]),
     }
 
@@ -85,6 +87,7 @@ ORDER = [
     "interpreter",
     "UV_TOOL_BIN_DIR",
     "XDG_BIN_HOME",
+    "XDG_DATA_HOME/../bin",
     "~/.local/bin",
     "PATH first",
     "PATH second",

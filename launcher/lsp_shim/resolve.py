@@ -66,6 +66,8 @@ def uv_tool_bin_dirs(env: Mapping[str, str]) -> Iterator[str]:
         yield env["UV_TOOL_BIN_DIR"]
     if env.get("XDG_BIN_HOME"):
         yield env["XDG_BIN_HOME"]
+    if env.get("XDG_DATA_HOME"):
+        yield os.path.join(os.path.dirname(os.path.normpath(env["XDG_DATA_HOME"])), "bin")
     yield os.path.join(os.path.expanduser("~"), ".local", "bin")
 
 
