@@ -14,13 +14,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path, PureWindowsPath
 
 import pytest
-
-tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
-
 from lsp_shim.configure import jsonc, pycharm, run, tomledit, xmledit
 from lsp_shim.configure.errors import ConfigureError
 from lsp_shim.configure.plan import Context
 from lsp_shim.configure.system import Shims, System
+
+tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -190,7 +190,7 @@ class ClientState:
 
     def initialize_params(self) -> dict[str, Any]:
         """The client's initialize params, with the workspace folders as they are now."""
-        params = _deepcopy(self.init_params or {})
+        params: dict[str, Any] = _deepcopy(self.init_params or {})
         if self.folders is not None:
             params["workspaceFolders"] = _deepcopy(self.folders)
         return params

@@ -63,23 +63,59 @@ def main() -> int:
         if method is None:
             continue  # an answer to our registration request
         if method == "initialize":
-            offered = params.get("capabilities", {}).get("general", {}).get("positionEncodings") or ["utf-16"]
+            offered = params.get("capabilities", {}).get("general", {}).get(
+                "positionEncodings"
+            ) or ["utf-16"]
             enc = next((e for e in offered if e in ("utf-8", "utf-16", "utf-32")), "utf-16")
-            reply(rid, {
-                "capabilities": {"positionEncoding": enc, "textDocumentSync": {"openClose": True, "change": 2}},
-                "serverInfo": {"name": "scripted", "version": VERSION},
-            })
+            reply(
+                rid,
+                {
+                    "capabilities": {
+                        "positionEncoding": enc,
+                        "textDocumentSync": {"openClose": True, "change": 2},
+                    },
+                    "serverInfo": {"name": "scripted", "version": VERSION},
+                },
+            )
         elif method == "initialized":
-            send({"jsonrpc": "2.0", "id": 1, "method": "client/registerCapability", "params": {"registrations": [
-                {"id": "scripted-watch", "method": "workspace/didChangeWatchedFiles",
-                 "registerOptions": {"watchers": [{"globPattern": GLOB}]}}]}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "client/registerCapability",
+                    "params": {
+                        "registrations": [
+                            {
+                                "id": "scripted-watch",
+                                "method": "workspace/didChangeWatchedFiles",
+                                "registerOptions": {"watchers": [{"globPattern": GLOB}]},
+                            }
+                        ]
+                    },
+                }
+            )
         elif method == "textDocument/didOpen":
             td = params["textDocument"]
             texts[td["uri"]] = td["text"]
-            send({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics", "params": {
-                "uri": td["uri"], "version": td.get("version"), "diagnostics": [{
-                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
-                    "message": f"scripted {VERSION} holds {len(td['text'])} chars"}]}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "textDocument/publishDiagnostics",
+                    "params": {
+                        "uri": td["uri"],
+                        "version": td.get("version"),
+                        "diagnostics": [
+                            {
+                                "range": {
+                                    "start": {"line": 0, "character": 0},
+                                    "end": {"line": 0, "character": 1},
+                                },
+                                "message": f"scripted {VERSION} holds {len(td['text'])} chars",
+                            }
+                        ],
+                    },
+                }
+            )
         elif method == "textDocument/didChange":
             for ch in params.get("contentChanges", []):
                 if "range" not in ch:
@@ -91,8 +127,10 @@ def main() -> int:
         elif method == "test/info":
             reply(rid, {"pid": os.getpid(), "version": VERSION})
         elif method == "test/sleep":
-            threading.Thread(target=lambda r=rid, s=params["seconds"]: (time.sleep(s), reply(r, "slept")),
-                             daemon=True).start()
+            threading.Thread(
+                target=lambda r=rid, s=params["seconds"]: (time.sleep(s), reply(r, "slept")),
+                daemon=True,
+            ).start()
         elif method == "test/hang":
             pass
         elif method == "test/die":
@@ -105,7 +143,9 @@ def main() -> int:
         elif method == "exit":
             return 0 if shutdown else 1
         elif rid is not None:
-            send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"no {method}"}})
+            send(
+                {"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": f"no {method}"}}
+            )
 
 
 if __name__ == "__main__":

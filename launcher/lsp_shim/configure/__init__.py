@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except Exception as e:  # noqa: BLE001 - the promise is one line and exit 2, never a traceback
+    except Exception as e:
         print(
             f"{PROG}: error: internal error {type(e).__name__}: {e}; please report it",
             file=sys.stderr,

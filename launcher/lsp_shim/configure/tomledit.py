@@ -230,7 +230,7 @@ def _without(data: dict[str, Any], table: tuple[str, ...], keys: list[str]) -> d
     for key in keys:
         chain[-1].pop(key, None)
     # A table that only exists to hold those keys (the one set_table appends) counts as absent.
-    for parent, part, child in reversed(list(zip(chain, table, chain[1:]))):
+    for parent, part, child in reversed(list(zip(chain, table, chain[1:], strict=False))):
         if child:
             break
         del parent[part]
