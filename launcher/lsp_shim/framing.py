@@ -235,6 +235,8 @@ class FrameReader:
                     return None
                 continue
             try:
+                if end - start > MAX_HEADER:
+                    raise ValueError(f"header longer than {MAX_HEADER} bytes")
                 length = parse_header(buf[start:end])
             except ValueError as exc:
                 # Bytes right after a rejected header are its body: say so, not "bad header".
@@ -284,18 +286,28 @@ class FrameReader:
             body = buf[pos:cut]
             self._pos = cut
             return body, f"Content-Length said {length} but a new message starts after {len(body)}"
-        # A large body: read straight into its own buffer instead of growing ours.
+        # An incomplete body: read straight into its own buffer instead of growing ours; only
+        # the last piece goes through read(), so what follows the body lands in our buffer.
         body_buf = bytearray(min(length, max(PREALLOC, have)))
         with memoryview(buf) as view:
             body_buf[:have] = view[pos:]
         buf.clear()
         self._pos = 0
         got = have
+        rest = b""
         while got < length:
-            if got == len(body_buf):
-                body_buf += bytes(min(length, 2 * got) - got)
-            with memoryview(body_buf) as view:
-                n = self._stream.readinto(view[got:])
+            need = length - got
+            if len(body_buf) < min(length, got + CHUNK):
+                body_buf += bytes(min(length, max(2 * len(body_buf), got + CHUNK)) - len(body_buf))
+            if need <= CHUNK:
+                chunk = self._stream.read(CHUNK) or b""
+                n = min(len(chunk), need)
+                if n:
+                    body_buf[got : got + n] = chunk[:n]
+                    rest = chunk[n:]
+            else:
+                with memoryview(body_buf) as view:
+                    n = self._stream.readinto(view[got:]) or 0
             if not n:
                 self._eof = True
                 self._buf = body_buf[:got]
@@ -304,12 +316,14 @@ class FrameReader:
             got += n
             if cut >= 0:
                 # The length lied: what follows the embedded header goes back to our buffer.
-                self._buf = body_buf[cut:got]
+                self._buf = body_buf[cut:got] + rest
                 del body_buf[cut:]
                 return (
                     body_buf,
                     f"Content-Length said {length} but a new message starts after {cut}",
                 )
+        del body_buf[length:]
+        self._buf = bytearray(rest)
         return body_buf, ""
 
     @staticmethod
@@ -356,18 +370,28 @@ class FrameReader:
             if _object(body) is not None:
                 return header, body  # fine itself; the junk after it is dropped on its own
             buf, end = self._buf, self._pos
-            sep = buf.find(_SEP, end, end + MAX_HEADER) if self._inbuf else -1
-            at = header_at(buf, sep, end - len(body)) if sep >= 0 else -1
-            if end - len(body) <= at < end:
-                # Too long, ending inside the next header: that header starts the next message.
-                body = buf[end - len(body) : at]
-                self._pos = at
+            # Too long, ending inside the next header: look for a header that starts in the
+            # body's tail and ends in what follows it.
+            n = len(body)
+            tail = bytes(body[max(0, n - MAX_HEADER) :])
+            window = tail + bytes(buf[end : end + MAX_HEADER])
+            sep = window.find(_SEP, max(0, len(tail) - 3))
+            at = header_at(window, sep, 0) if sep >= 0 else -1
+            if 0 <= at < len(tail):
+                k = n - len(tail) + at
+                if self._inbuf:
+                    self._pos = end - (n - k)  # the header's first bytes are still in _buf
+                else:
+                    buf[end:end] = body[k:]
+                body = body[:k]
                 split = True
-                lied = f"Content-Length said {len(body) + end - at} but a new message starts after {len(body)}"
+                lied = f"Content-Length said {n} but a new message starts after {k}"
             else:
                 # Too short: the real body runs up to the next header, if that is already here.
-                nxt = _resync_point(buf, end - 1)
-                if nxt > 0:
+                # (or, if none has arrived yet, to the end of what has).
+                i = bytes(buf[end:]).lower().find(_KEY)
+                nxt = end + i if i > 0 else len(buf)
+                if nxt > end:
                     longer = bytes(body) + bytes(buf[end:nxt])
                     if _object(longer) is not None:
                         self._pos = nxt
@@ -385,11 +409,11 @@ class FrameReader:
         if not split:
             # A too-long length can end inside the next header: search the dropped body's tail
             # for it (see _frame). Only the tail matters; an earlier header would have split it.
-            tail = min(len(body), MAX_HEADER)
+            keep = min(len(body), MAX_HEADER)
             if self._inbuf:
-                self._pos -= tail
+                self._pos -= keep
             else:
-                self._buf[self._pos : self._pos] = body[len(body) - tail :]
+                self._buf[self._pos : self._pos] = body[len(body) - keep :]
             self._rescan = True
         return self._drop(body, lied)
 

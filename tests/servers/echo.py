@@ -18,7 +18,7 @@ body byte for byte, so a client can check both directions of a relay exactly. Sp
   echo/emit {"hex": H, "then": R}  write the bytes H verbatim to stdout (bad output on purpose),
                                    then answer R (any JSON) as the result, normally framed
   echo/argv                        {"argv", "cwd", "pid"}
-  echo/exit {"code": N}            exit at once with code N (a crash)
+  echo/exit {"code": N, "hex": H}  write the bytes H (optional), then exit at once with code N
   echo/sleep {"seconds": S}        answer after S seconds (blocks everything: a slow server)
 Notifications other than exit are only counted; `$/cancelRequest` for an unknown id is ignored.
 """
@@ -174,6 +174,7 @@ class Server:
             info = {"argv": sys.argv, "cwd": os.getcwd(), "pid": os.getpid()}
             self.respond(rid, json.dumps(info).encode())
         elif method == "echo/exit":
+            self.out += bytes.fromhex(params.get("hex", ""))
             self.flush()
             os._exit(int(params.get("code", 0)))
         elif method == "echo/sleep":

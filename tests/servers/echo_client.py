@@ -70,8 +70,11 @@ class Session:
         self._writer_done = threading.Event()
         self.write_error: BaseException | None = None
         self.reader_error: BaseException | None = None
-        for target in (self._reader, self._writer, self._err):
-            threading.Thread(target=target, daemon=True).start()
+        self._threads = [
+            threading.Thread(target=t, daemon=True) for t in (self._reader, self._writer, self._err)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -83,6 +86,9 @@ class Session:
 
     @property
     def stderr(self) -> str:
+        """What the process wrote to stderr (all of it, once the process has exited)."""
+        if self.proc.poll() is not None:
+            self._threads[2].join(5)
         return b"".join(self.stderr_chunks).decode("utf-8", "replace")
 
     def _reader(self) -> None:
