@@ -339,6 +339,7 @@ def test_source_replaced_repeatedly_never_mixes(
 # -- load ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_32_sessions_at_once(shim_env: dict[str, str], tmp_path: Path) -> None:
     store = Path(shim_env["LSP_SHIM_STORE"])
     sessions = [

@@ -134,6 +134,7 @@ def _deep_dir(base: Path) -> Path:
     here = base
     while len(str(here)) < 300:
         here = here / ("d\u00e9j\u00e0-\u4e2d\u6587-" + "x" * 30)
+    here = Path(winapi.long_path(str(here)))  # \\?\ on Windows, unchanged elsewhere
     here.mkdir(parents=True)
     return here
 
