@@ -299,13 +299,37 @@ class Store:
 
     def _copy(self, source: str) -> Shadow | None:
         """Copy and verify; None if the source changed meanwhile (the caller retries)."""
-        import hashlib
         import shutil
-        import time
 
         self.ensure_tree()
         base = safe_name(os.path.basename(source))
         stage = os.path.join(self.tmp, f"{os.getpid()}-{os.urandom(6).hex()}")
+        try:
+            made = self._stage_and_place(source, stage, base)
+        except OSError as exc:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise StoreError(
+                f"cannot copy {source} into the store {self.root}: {exc.strerror or exc}"
+            ) from None
+        except StoreError:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        if made is None:
+            shutil.rmtree(stage, ignore_errors=True)
+            return None
+        final, source_key, digest = made
+        try:
+            write_file_atomic(self.index, source_key, os.path.basename(final).encode())
+        except OSError:
+            pass  # the copy is good; only the next start's fast path is lost
+        return Shadow(os.path.join(final, base), final, warm=False, sha256=digest)
+
+    def _stage_and_place(self, source: str, stage: str, base: str) -> tuple[str, str, str] | None:
+        """Copy `source` into `stage`, verify it, move it into copies/; (final dir, source stat
+        key, sha256), or None if the source changed during the copy."""
+        import hashlib
+        import time
+
         try:
             src = os.open(source, os.O_RDONLY | _BINARY | _CLOEXEC)
         except OSError as exc:
@@ -317,64 +341,38 @@ class Store:
             os.mkdir(stage, 0o700)
             target = os.path.join(stage, base)
             digest = _copy_hashing(src, target, hashlib.sha256(), before.st_mode)
-            # The bytes we copied belong to one consistent version only if the file we read
-            # did not change meanwhile, and the path still names that file.
+            # The bytes copied belong to one consistent version only if the file read did not
+            # change meanwhile, and the path still names that file.
             after = os.fstat(src)
-            try:
-                now = os.stat(source)
-            except OSError:
-                now = None
-            if (
-                copy_key(after) != copy_key(before)
-                or now is None
-                or copy_key(now) != copy_key(before)
-            ):
-                shutil.rmtree(stage, ignore_errors=True)
-                return None
-        except OSError as exc:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise StoreError(
-                f"cannot copy {source} into the store {self.root}: {exc.strerror or exc}"
-            ) from None
-        except StoreError:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
         finally:
             os.close(src)
         try:
-            # Read the copy back: a truncated or altered copy must never run.
-            if os.path.getsize(target) != before.st_size or _hash_file(target) != digest:
-                raise StoreError(f"the copy of {source} does not match it (disk problem?)")
-            meta = {
-                "source": os.path.abspath(source),
-                "source_key": stat_key(before),
-                "sha256": digest,
-                "size": before.st_size,
-                "file": base,
-                "created": time.time(),
-            }
-            from lsp_shim.jsonfast import dumps
-
-            write_file_atomic(stage, "meta.json", dumps(meta))
-            # Renaming the directory later changes nothing in the copy's own stat data.
-            write_file_atomic(stage, VERIFIED, copy_key(os.lstat(target)).encode())
-            name = f"{safe_name(os.path.splitext(base)[0], 40)}-{digest[:20]}"
-            final = os.path.join(self.copies, name)
-            self._place(stage, final, base, digest)
-        except OSError as exc:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise StoreError(
-                f"cannot copy {source} into the store {self.root}: {exc.strerror or exc}"
-            ) from None
-        except StoreError:
-            shutil.rmtree(stage, ignore_errors=True)
-            raise
-        copy = os.path.join(final, base)
-        try:
-            write_file_atomic(self.index, stat_key(before), name.encode())
+            now: os.stat_result | None = os.stat(source)
         except OSError:
-            pass  # the copy is good; only the next start's fast path is lost
-        return Shadow(copy, final, warm=False, sha256=digest)
+            now = None
+        if now is None or copy_key(after) != copy_key(before) or copy_key(now) != copy_key(before):
+            return None
+        # Read the copy back: a truncated or altered copy must never run.
+        if os.path.getsize(target) != before.st_size or _hash_file(target) != digest:
+            raise StoreError(f"the copy of {source} does not match it (disk problem?)")
+        meta = {
+            "source": os.path.abspath(source),
+            "source_key": stat_key(before),
+            "sha256": digest,
+            "size": before.st_size,
+            "file": base,
+            "created": time.time(),
+        }
+        from lsp_shim.jsonfast import dumps
+
+        write_file_atomic(stage, "meta.json", dumps(meta))
+        # Renaming the directory later changes nothing in the copy's own stat data.
+        write_file_atomic(stage, VERIFIED, copy_key(os.lstat(target)).encode())
+        final = os.path.join(
+            self.copies, f"{safe_name(os.path.splitext(base)[0], 40)}-{digest[:20]}"
+        )
+        self._place(stage, final, base, digest)
+        return final, stat_key(before), digest
 
     def _place(self, stage: str, final: str, base: str, digest: str) -> None:
         """Rename the staged copy into place; an existing entry must prove it is the same."""
