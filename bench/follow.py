@@ -94,13 +94,7 @@ class FollowBench:
     def setup(self) -> None:
         a = self.args
         say(f"work dir: {self.work}")
-        if a.shim_bin:
-            self.shim_bin = Path(a.shim_bin).resolve()
-            self.label = f"scripts dir {self.shim_bin}"
-        else:
-            say(f"installing the shim into its own venv ({L.source_label(a.ref)})")
-            self.shim_bin = L.install_shim_venv(self.work / "shim-venv", a.python, a.ref)
-            self.label = L.source_label(a.ref)
+        self.shim_bin, self.label = L.shim_under_test(a, self.work)
         self.shim = str(self.shim_bin / ("ruff-shim" + L.EXE))
         self.lsp_shim = str(self.shim_bin / ("lsp-shim" + L.EXE))
         venv = self.ws / ".venv"
@@ -439,10 +433,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=30.0, help="give up on a switch after this")
     p.add_argument("--old", default=L.RUFF_OLD)
     p.add_argument("--new", default=L.RUFF_NEW)
-    p.add_argument("--python", help="interpreter for the shim's own venv")
-    p.add_argument("--ref", help="build the shim from this git commit instead of the working tree")
-    p.add_argument("--shim-bin", help="use the shim in this scripts dir instead of building a venv")
-    p.add_argument("--workdir", help="keep venvs and logs here")
+    L.add_shim_options(p)
     p.add_argument("--skip-switches", action="store_true")
     p.add_argument("--skip-rtt", action="store_true")
     return p.parse_args(argv)

@@ -484,10 +484,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="interpreter that runs echo_server.py (both ways)",
     )
     p.add_argument("--ruff", default=L.RUFF_NEW, help="ruff version for the idle ruff-shim session")
-    p.add_argument("--python", help="interpreter for the shim's own venv")
-    p.add_argument("--ref", help="build the shim from this git commit instead of the working tree")
-    p.add_argument("--shim-bin", help="use the shim in this scripts dir instead of building a venv")
-    p.add_argument("--workdir", help="keep venvs and logs here")
+    L.add_shim_options(p)
     return p.parse_args(argv)
 
 
@@ -498,13 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     say(f"work dir: {work}")
-    if a.shim_bin:
-        shim_bin = Path(a.shim_bin).resolve()
-        label = f"scripts dir {shim_bin}"
-    else:
-        label = L.source_label(a.ref)
-        say(f"installing the shim into its own venv ({label})")
-        shim_bin = L.install_shim_venv(work / "shim-venv", a.python, a.ref)
+    shim_bin, label = L.shim_under_test(a, work)
     lsp_shim = str(shim_bin / ("lsp-shim" + L.EXE))
     store = work / "store"
     env = L.shim_env(store, work)

@@ -10,6 +10,7 @@ against a server that answers while we are still writing.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import selectors
@@ -316,6 +317,27 @@ def make_venv(path: Path, packages: Sequence[str], python: str | None = None) ->
     return scripts_dir(path)
 
 
+def add_shim_options(p: argparse.ArgumentParser) -> None:
+    """How the shim under test is installed; shared by every benchmark."""
+    p.add_argument("--python", help="interpreter for the shim's own venv (default: this one)")
+    p.add_argument("--ref", help="build the shim from this git commit instead of the working tree")
+    p.add_argument("--extras", help="install the shim with these extras, e.g. replay (pygls)")
+    p.add_argument(
+        "--shim-bin", help="use the shims in this scripts dir instead of building a venv"
+    )
+    p.add_argument("--workdir", help="keep venvs and logs here (default: a new temp dir)")
+
+
+def shim_under_test(a: argparse.Namespace, work: Path) -> tuple[Path, str]:
+    """(scripts dir holding ruff-shim/lsp-shim, a label saying what it is)."""
+    if a.shim_bin:
+        path = Path(a.shim_bin).resolve()
+        return path, f"scripts dir {path}"
+    label = source_label(a.ref) + (f", extras [{a.extras}]" if a.extras else ", no extras")
+    print(f"[bench] installing the shim into its own venv ({label})", file=sys.stderr, flush=True)
+    return install_shim_venv(work / "shim-venv", a.python, a.ref, a.extras), label
+
+
 def source_label(ref: str | None) -> str:
     """What the shim under test was built from: a commit, or the working tree on top of one."""
     head = (
@@ -336,7 +358,9 @@ def source_label(ref: str | None) -> str:
     return f"working tree at {head}" + (" + uncommitted changes" if dirty else "")
 
 
-def install_shim_venv(path: Path, python: str | None = None, ref: str | None = None) -> Path:
+def install_shim_venv(
+    path: Path, python: str | None = None, ref: str | None = None, extras: str | None = None
+) -> Path:
     """The shim installed the way a user does (`uv tool install <checkout>`): its own venv,
     a regular (non-editable) install of the working tree, or of commit `ref`. The sources are
     copied out first so the build leaves nothing behind in the checkout. Returns the scripts dir."""
@@ -383,7 +407,7 @@ def install_shim_venv(path: Path, python: str | None = None, ref: str | None = N
             "lsp-shim",
             "--python",
             str(venv_python(path)),
-            str(src),
+            f"{src}[{extras}]" if extras else str(src),
         ],
         check=True,
     )

@@ -65,14 +65,8 @@ class Bench:
     def setup(self) -> list[Contender]:
         a = self.args
         say(f"work dir: {self.work}")
-        if a.shim_bin:
-            self.shim_bin = Path(a.shim_bin).resolve()
-        else:
-            venv = self.work / "shim-venv"
-            say(f"installing the shim into its own venv ({L.source_label(a.ref)}, regular install)")
-            self.shim_bin = L.install_shim_venv(venv, a.python, a.ref)
+        self.shim_bin, self.shim_label = L.shim_under_test(a, self.work)
         self.shim_python = str(self.shim_bin / ("python" + L.EXE))
-        self.shim_label = f"scripts dir {self.shim_bin}" if a.shim_bin else L.source_label(a.ref)
         ruff_venv = self.ws / ".venv"
         if not (L.scripts_dir(ruff_venv) / ("ruff" + L.EXE)).exists():
             say(f"creating the workspace .venv with ruff=={a.ruff}")
@@ -481,7 +475,7 @@ class Bench:
             f"## lsp-shim startup/relay benchmark — {a.runs} runs, {a.requests} round trips per session",
             "",
             env_line(self.shim_python, self.ruff),
-            f"Shim under test: {self.shim_label}, installed in its own venv; ruff resolved from "
+            f"Shim under test: {self.shim_label}, in its own venv; ruff resolved from "
             f"the workspace `.venv`. Load average (1/5 min) before {self.load_before}, after "
             f"{L.load_average()} on {os.cpu_count()} cores.",
             "",
@@ -546,12 +540,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--big-mb", type=int, default=20, help="size of the large didOpen, MiB (default 20)"
     )
     p.add_argument("--ruff", default=L.RUFF_NEW, help="ruff version for the workspace .venv")
-    p.add_argument("--python", help="interpreter for the shim's own venv (default: this one)")
-    p.add_argument("--ref", help="build the shim from this git commit instead of the working tree")
-    p.add_argument(
-        "--shim-bin", help="use the ruff-shim in this scripts dir instead of building a venv"
-    )
-    p.add_argument("--workdir", help="keep venvs and logs here (default: a new temp dir)")
+    L.add_shim_options(p)
     p.add_argument("--no-peers", action="store_true", help="skip rass and lsp-devtools")
     return p.parse_args(argv)
 
