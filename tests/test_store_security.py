@@ -203,6 +203,9 @@ def test_write_file_atomic_never_writes_through_links(tmp_path: Path) -> None:
     assert store.read_small(str(d / "name")) == b"new"
     (d / "link").symlink_to(victim)
     assert store.read_small(str(d / "link")) is None
+    (d / "big").write_bytes(b"r" * 300_000)
+    assert store.read_small(str(d / "big"), 1 << 20) == b"r" * 300_000
+    assert store.read_small(str(d / "big")) == b"r" * 4096
 
 
 def test_tampered_copy_is_never_handed_out(tmp_path: Path, source: Path) -> None:

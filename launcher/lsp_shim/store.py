@@ -184,14 +184,19 @@ def write_file_atomic(directory: str, name: str, data: bytes) -> None:
         raise
 
 
-def read_small(path: str) -> bytes | None:
-    """Read a small file without following a symlink; None if it is not there."""
+def read_small(path: str, limit: int = 4096) -> bytes | None:
+    """Read up to `limit` bytes of a file without following a symlink; None if it is not there
+    (or is a link)."""
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _BINARY | _CLOEXEC)
     except OSError:
         return None
     try:
-        return os.read(fd, 4096)
+        chunks: list[bytes] = []
+        while limit > 0 and (chunk := os.read(fd, min(limit, 1 << 16))):
+            chunks.append(chunk)
+            limit -= len(chunk)
+        return b"".join(chunks)
     except OSError:
         return None
     finally:
