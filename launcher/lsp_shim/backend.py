@@ -50,7 +50,9 @@ class Backend:
 
     def _pump(self, on_message: Callable[[Backend, bytes, bytes | bytearray], None]) -> None:
         reader = FrameReader(
-            raw_stream(self.child.stdout), lambda m: log.error(f"server output: {m}")
+            raw_stream(self.child.stdout),
+            lambda m: log.error(f"server output: {m}"),
+            reply=self.sink.send_raw,  # a server request the reader drops still gets an answer
         )
         frame = reader.next()
         while frame is not None:

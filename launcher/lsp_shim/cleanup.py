@@ -7,7 +7,6 @@ import shutil
 import time
 
 from lsp_shim import session
-from lsp_shim.jsonfast import loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,12 +38,7 @@ class Report:
 
 
 def _meta(directory: str) -> dict[str, Any]:
-    try:
-        with open(os.path.join(directory, "meta.json"), "rb") as f:
-            value = loads(f.read(1 << 16))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    return session.read_json(os.path.join(directory, "meta.json"), 1 << 16)
 
 
 def collect(store: Store, dry_run: bool = False, grace: float = GRACE) -> Report:

@@ -31,6 +31,7 @@ SERVER_CANCELLED = -32802
 CRASH_WINDOW = 180.0
 CRASH_LIMIT = 5  # restarts allowed within the window; the next crash gives up
 RETIRE_WAIT = 2.0
+ORPHAN_WAIT = 10.0  # seconds a replacement has to adopt its predecessor's registrations
 INIT_TIMEOUT = 10.0
 
 
@@ -61,6 +62,7 @@ class Controller:
         self.stopping = False
         self.held_pending: dict[str, object] = {}
         self.retiring: list[Backend] = []
+        self.orphan_deadline = 0.0
 
     def attach(self, b: Backend) -> None:
         self.relay.backends[b.gen] = b
@@ -76,6 +78,7 @@ class Controller:
                 if code is not None:
                     return code
             self._check_retiring()
+            self._drop_orphans()
 
     # events
 
@@ -267,6 +270,8 @@ class Controller:
 
     def _next_deadline(self) -> float:
         waiting = [b.retire_deadline for b in self.retiring if not b.cut]
+        if self.orphan_deadline:
+            waiting.append(self.orphan_deadline)
         if not waiting:
             return -1
         return max(0.0, min(waiting) - time.monotonic()) + 0.01
@@ -292,11 +297,21 @@ class Controller:
             b.sink.send_raw(lsp.frame({"jsonrpc": "2.0", "method": "exit"}))
             stop_later(b, 2.0)
             with self.relay.reg_lock:
-                leftovers = self.relay.registry.leftovers(b.gen)
-            if leftovers:
-                self.relay.request_client(
-                    "client/unregisterCapability", {"unregisterations": leftovers}
-                )
+                self.relay.registry.orphan(b.gen)
+            # The replacement usually registers the same things within moments (adopting them);
+            # whatever it has not claimed by then is unregistered.
+            self.orphan_deadline = time.monotonic() + ORPHAN_WAIT
+
+    def _drop_orphans(self) -> None:
+        if not self.orphan_deadline or time.monotonic() < self.orphan_deadline:
+            return
+        self.orphan_deadline = 0.0
+        with self.relay.reg_lock:
+            leftovers = self.relay.registry.leftovers()
+        if leftovers:
+            self.relay.request_client(
+                "client/unregisterCapability", {"unregisterations": leftovers}
+            )
 
     def _answer_pending(self, b: Backend, code: int, text: str) -> None:
         with b.lock:

@@ -169,8 +169,11 @@ def serve(opts: Options) -> int:
     from lsp_shim import winapi
 
     winapi.set_binary_stdio()
-    client_in = FrameReader(raw_stream(0), lambda m: log.error(f"editor input: {m}"))
     client_out = Sink(1)
+    # A request the reader must drop (bad body) is answered with an error, never left pending.
+    client_in = FrameReader(
+        raw_stream(0), lambda m: log.error(f"editor input: {m}"), reply=client_out.send_raw
+    )
     # Editors send initialize right after spawning us; its workspace decides which venv's server.
     first = client_in.next()
     missing = [s for s in opts.shadows if not os.path.isfile(s)]
@@ -231,10 +234,12 @@ def _start(argv: list[str], env: dict[str, str]) -> spawn.Child:
 
 
 def _install_signals(inbox: Inbox) -> None:
+    from lsp_shim import winapi
+
     def stop(signum: int, frame: object) -> None:
         inbox.put((STOP, f"signal {signum}"))
 
-    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK"):
+    for name in winapi.stop_signal_names():
         number = getattr(_signal, name, None)
         if number is not None:
             try:

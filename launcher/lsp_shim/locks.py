@@ -26,6 +26,8 @@ def file_id(path: str) -> FileId | None:
 
 def _linux_maps(pid: int) -> Iterator[FileId]:
     """Mapped files from /proc/PID/maps (psutil reads smaps, which is far slower)."""
+    if sys.platform == "win32":
+        return
     try:
         with open(f"/proc/{pid}/maps", "rb") as f:
             lines = f.read().splitlines()
@@ -45,6 +47,8 @@ def _mapped(proc: psutil.Process, cache: dict[str, FileId | None]) -> Iterator[F
     if sys.platform.startswith("linux"):
         yield from _linux_maps(proc.pid)
         return
+    if sys.platform == "darwin":
+        return  # psutil has no memory_maps on macOS; the exe check covers the image there
     for m in proc.memory_maps(grouped=True):
         fid = cache.setdefault(m.path, file_id(m.path))
         if fid:

@@ -66,9 +66,19 @@ class Registry:
                 out.append({"id": cid, "method": u.get("method")})
         return out
 
-    def leftovers(self, gen: int) -> list[dict[str, Any]]:
-        """Registrations still owned by a retired server: to be unregistered."""
+    def orphan(self, gen: int) -> None:
+        """A retired server's registrations wait for its replacement to adopt them."""
+        for cid, (owner, key, method) in list(self.live.items()):
+            if owner == gen:
+                self.live[cid] = (ORPHAN, key, method)
+
+    def leftovers(self, gen: int = -1) -> list[dict[str, Any]]:
+        """Registrations still owned by `gen` (default: orphans nobody adopted): to unregister."""
+        gen = ORPHAN if gen == -1 else gen
         out = [{"id": c, "method": m} for c, (owner, _k, m) in self.live.items() if owner == gen]
         for item in out:
             del self.live[item["id"]]
         return out
+
+
+ORPHAN = 0  # owner of registrations whose server retired; generations count from 1

@@ -44,17 +44,19 @@ def load_all(sessions_dir: str) -> list[tuple[str, dict[str, Any]]]:
         if not name.endswith(".json") or name.startswith("."):
             continue
         path = os.path.join(sessions_dir, name)
-        data = _read(path)
+        data = read_json(path)
         out.append((path, data))
     return out
 
 
-def _read(path: str) -> dict[str, Any]:
+def read_json(path: str, limit: int = 1 << 20) -> dict[str, Any]:
+    """A small JSON object from the store, never through a symlink; {} if absent or unreadable."""
+    raw = read_small(path, limit)
+    if raw is None:
+        return {}
     try:
-        with open(path, "rb") as f:
-            raw = f.read(1 << 20)
         value = loads(raw)
-    except (OSError, ValueError):
+    except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 WINDOWS = sys.platform == "win32"
 
 
@@ -72,7 +76,7 @@ def start(argv: list[str], env: dict[str, str]) -> Child:
     Call from the main thread: Linux delivers the parent-death signal when the *thread* that
     forked the server ends.
     """
-    if WINDOWS:
+    if sys.platform == "win32":  # spelled out so type checkers narrow the platform
         return _start_windows(argv, env)
     child_in, our_in = os.pipe()
     our_out, child_out = os.pipe()
@@ -102,6 +106,8 @@ def start(argv: list[str], env: dict[str, str]) -> Child:
 
 def _fork_exec(argv: list[str], env: dict[str, str], stdio: tuple[int, int, int]) -> int:
     """fork, set PR_SET_PDEATHSIG(SIGKILL), exec; exec errors come back through a pipe."""
+    if sys.platform == "win32":
+        raise OSError("fork is POSIX-only")
     parent = os.getpid()
     err_r, err_w = os.pipe()  # close-on-exec: EOF means the exec succeeded
     pid = os.fork()
@@ -139,12 +145,33 @@ def _start_windows(argv: list[str], env: dict[str, str]) -> Child:
     from lsp_shim import winapi
 
     pipe = subprocess.PIPE
-    popen = subprocess.Popen(argv, stdin=pipe, stdout=pipe, stderr=pipe, env=env, bufsize=0)
-    winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
+    contained = _contain(winapi)
+    popen = subprocess.Popen(
+        argv,
+        stdin=pipe,
+        stdout=pipe,
+        stderr=pipe,
+        env=env,
+        bufsize=0,
+        creationflags=winapi.spawn_flags(),
+    )
+    if not contained:
+        winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
     assert popen.stdin and popen.stdout and popen.stderr
     return Child(
         popen.pid, popen.stdin.fileno(), popen.stdout.fileno(), popen.stderr.fileno(), popen
     )
+
+
+_contained: list[bool] = []
+
+
+def _contain(winapi: Any) -> bool:
+    """Put the shim itself in a kill-on-close job once, before its first child, so grandchildren
+    started before any per-child assignment are inside it too; False where nesting is refused."""
+    if not _contained:
+        _contained.append(winapi.contain_children())
+    return _contained[0]
 
 
 def run_replacing(argv: list[str], env: dict[str, str]) -> int:
@@ -155,10 +182,12 @@ def run_replacing(argv: list[str], env: dict[str, str]) -> int:
 
     from lsp_shim import winapi
 
+    contained = _contain(winapi)
     popen = subprocess.Popen(argv, env=env)
-    winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
+    if not contained:
+        winapi.kill_on_close(int(popen._handle))  # type: ignore[attr-defined]
     while True:
         try:
-            return popen.wait()
+            return int(popen.wait())
         except KeyboardInterrupt:
             continue  # the console delivered Ctrl-C to the child too; let it decide
