@@ -31,11 +31,15 @@ def start(server_file: Path, env: dict[str, str], cwd: Path) -> LspClient:
     return LspClient(cmd, env=env, cwd=cwd)
 
 
-def release(server_file: Path, version: str, glob: str | None = None) -> None:
+def release(
+    server_file: Path, version: str, glob: str | None = None, extra: str | None = None
+) -> None:
     """Publish "a new version" of the server in place, as an installer would."""
     text = re.sub(r'VERSION = "[^"]*"', f'VERSION = "{version}"', server_file.read_text())
     if glob:
         text = re.sub(r'GLOB = "[^"]*"', f'GLOB = "{glob}"', text)
+    if extra:
+        text = re.sub(r"EXTRA: dict\[str, Any\] = \{\}", f"EXTRA: dict[str, Any] = {extra}", text)
     tmp = server_file.with_suffix(".new")
     tmp.write_text(text)
     tmp.replace(server_file)
@@ -121,6 +125,27 @@ def test_switch_lets_in_flight_finish_and_cancels_the_rest(
         assert client.response(slow)["result"] == "slept"  # the old server finished it
         assert client.response(hung, timeout=10)["error"]["code"] == CONTENT_MODIFIED
         assert info(client)["version"] == "2"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+def test_changed_capabilities_are_reported(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        release(server_file, "2", extra='{"hoverProvider": True}')
+        wait_note(client, "1 → 2, switched")
+        note = wait_note(client, "different capabilities")
+        assert "(hoverProvider)" in note["params"]["message"]
+        assert "restart" in note["params"]["message"]
+        release(server_file, "3", extra='{"hoverProvider": True}')
+        wait_note(client, "2 → 3, switched")
+        info(client)
+        # Still differs from what the editor was told at initialize: said again.
+        assert any("different capabilities" in n["params"]["message"] for n in client.notifications)
         assert client.shutdown_exit() == 0
     finally:
         client.close()
@@ -232,11 +257,8 @@ def test_replay_is_exact_after_random_edits(
             ]
             a, b = sorted(rng.sample(cuts, 2)) if len(cuts) > 1 else (0, 0)
             new = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4)))
-            if (
-                (text[a - 1 : a] == "\r"
-                and new.startswith("\n"))
-                or (new.endswith("\r")
-                and text[b : b + 1] == "\n")
+            if (text[a - 1 : a] == "\r" and new.startswith("\n")) or (
+                new.endswith("\r") and text[b : b + 1] == "\n"
             ):
                 new = "x" + new + "x"  # keep the pair structure unambiguous
             rng_ = {"start": position(text, a, encoding), "end": position(text, b, encoding)}

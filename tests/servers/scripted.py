@@ -21,6 +21,7 @@ from typing import Any
 
 VERSION = "1"
 GLOB = "**/*.scripted"
+EXTRA: dict[str, Any] = {}  # extra server capabilities of "a new release"
 
 out_lock = threading.Lock()
 texts: dict[str, str] = {}
@@ -73,6 +74,7 @@ def main() -> int:
                     "capabilities": {
                         "positionEncoding": enc,
                         "textDocumentSync": {"openClose": True, "change": 2},
+                        **EXTRA,
                     },
                     "serverInfo": {"name": "scripted", "version": VERSION},
                 },
