@@ -425,6 +425,14 @@ def report(
                 f"{last - first:+.2f} MiB",
             ]
         )
+        rows.append(
+            [
+                "  shim RSS samples, MiB (every 5 s)",
+                "—",
+                " ".join(f"{r / L.MIB:.1f}" for _, r in shim.rss),
+                "",
+            ]
+        )
         if shim.peak:
             rows.append(["shim peak RSS (VmHWM)", "—", f"{L.fmt(shim.peak / L.MIB)} MiB", ""])
     added99 = lat(shim, 99) - lat(direct, 99)
@@ -454,7 +462,7 @@ def report(
                     [
                         i["name"],
                         f"{i['cpu_s'] * 1000:.0f} ms",
-                        f"{i['pct']:.3f} %",
+                        f"{i['pct']:.4f} %",
                         f"< 0.1 % {L.verdict(i['pct'] < 0.1)}",
                         f"{i['wakeups']:.1f}",
                         str(i["threads"]),

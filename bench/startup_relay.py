@@ -10,6 +10,7 @@ Prints a Markdown table (absolute figures, ratios vs direct, targets). See bench
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -180,7 +181,9 @@ class Bench:
         return out
 
     # ------------------------------------------------------------------ one session
-    def session(self, c: Contender, i: int, record: bool) -> None:
+    def session(self, c: Contender, i: int, record: bool, full: bool = False) -> None:
+        """One session. Startup phase (`full` False): spawn → initialize and exit are recorded.
+        Session phase (`full` True): round trips, throughput and RSS are recorded."""
         env = c.env(i)
         with open(self.logs / f"{c.key}.log", "ab") as err:
             t0 = time.perf_counter_ns()
@@ -193,11 +196,11 @@ class Bench:
                 startup = (t1 - t0) / 1e6
                 conn.notify("initialized", {})
                 tree = psutil.Process(p.pid).children(recursive=True)
-                if record:
+                if record and not full:
                     c.startup_ms.append(startup)
-                if c.full and record:
+                if record and full:
                     self.measure_session(c, conn, p.pid)
-                self.teardown(c, conn, p, record)
+                self.teardown(c, conn, p, record and not full)
             except Exception as exc:
                 c.errors.append(f"run {i}: {exc!r}")
                 say(f"  {c.title}: run {i} failed: {exc!r} (log: {self.logs / (c.key + '.log')})")
@@ -310,15 +313,51 @@ class Bench:
         say("warm-up session per contender (not counted)")
         for c in contenders:
             self.session(c, -1, record=False)
+        # Phase 1, startup: light sessions only (initialize, shutdown, exit), with `python -c pass`
+        # in the same rotation, so the unit and the contenders see the same machine.
+        slots: list[Contender | None] = [None, *contenders]
         for i in range(a.runs):
-            say(f"run {i + 1}/{a.runs}")
-            self.pypass += L.python_pass_ms(self.shim_python, 3)
-            k = i % len(contenders)
-            for c in contenders[k:] + contenders[:k]:  # rotate the order: no contender always first
-                self.session(c, i, record=True)
+            say(f"startup run {i + 1}/{a.runs}")
+            k = i % len(slots)
+            for slot in slots[k:] + slots[:k]:  # rotate the order: nothing is always first
+                if slot is None:
+                    self.pypass += L.python_pass_ms(self.shim_python, 3)
+                else:
+                    self.session(slot, i, record=True)
+                time.sleep(a.pause)
+        # Phase 2, sessions: round trips, 20 MiB throughput and RSS.
+        full = [c for c in contenders if c.full]
+        for i in range(a.runs):
+            say(f"session run {i + 1}/{a.runs}")
+            k = i % len(full)
+            for c in full[k:] + full[:k]:
+                self.session(c, i, record=True, full=True)
+                time.sleep(a.pause)
         if self.receiver:
             self.receiver.stop()
+        self.save(contenders)
         return self.report(contenders)
+
+    def save(self, cs: list[Contender]) -> None:
+        """Every sample, for a closer look than medians: WORKDIR/results.json."""
+        data = {
+            "python_pass_ms": self.pypass,
+            "bare_rss": self.bare_rss,
+            "contenders": {
+                c.key: {
+                    "startup_ms": c.startup_ms,
+                    "rtt_ms": c.rtt_ms,
+                    "mbps": c.mbps,
+                    "rss_warm": c.rss_warm,
+                    "rss_big": c.rss_big,
+                    "rss_peak": c.rss_peak,
+                    "exit_ms": c.exit_ms,
+                    "errors": c.errors,
+                }
+                for c in cs
+            },
+        }
+        (self.work / "results.json").write_text(json.dumps(data, indent=1))
 
     # ------------------------------------------------------------------ the table
     def report(self, cs: list[Contender]) -> str:
@@ -350,6 +389,11 @@ class Bench:
         rows.append(
             ["spawn → initialize result (median)", f"{L.fmt(d_start)} ms"]
             + [cell_ms(c) for c in relays]
+            + ["", ""]
+        )
+        rows.append(
+            ["  spread p10 – p90 (info)", spread(d.startup_ms)]
+            + [spread(c.startup_ms) for c in relays]
             + ["", ""]
         )
         over_cells = []
@@ -486,7 +530,9 @@ class Bench:
             f"Round trips: {a.requests} `textDocument/formatting` requests per session after "
             f"{a.warmup_requests} unmeasured ones, pooled over all runs. Throughput: one "
             f"`didOpen` of a {a.big_mb} MiB plaintext document, then a `textDocument/hover`; time from "
-            "the first byte written to the hover's answer. Order of contenders rotated each run.",
+            "the first byte written to the hover's answer. Two phases: startup sessions (initialize "
+            "only; `python -c pass` measured in the same rotation), then full sessions; the order "
+            "is rotated each run.",
         ]
         if a.runs < 20:
             lines.append(
@@ -496,6 +542,10 @@ class Bench:
         if errs:
             lines += ["", "Errors:", *errs]
         return "\n".join(lines)
+
+
+def spread(xs: list[float]) -> str:
+    return f"{L.fmt(L.percentile(xs, 10))} – {L.fmt(L.percentile(xs, 90))} ms"
 
 
 def verdict_text(ok: bool, value: str) -> str:
@@ -540,6 +590,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--big-mb", type=int, default=20, help="size of the large didOpen, MiB (default 20)"
     )
     p.add_argument("--ruff", default=L.RUFF_NEW, help="ruff version for the workspace .venv")
+    p.add_argument("--pause", type=float, default=0.1, help="seconds between sessions")
     L.add_shim_options(p)
     p.add_argument("--no-peers", action="store_true", help="skip rass and lsp-devtools")
     return p.parse_args(argv)
