@@ -128,3 +128,22 @@ def test_composed_messages_are_framed_json() -> None:
     }
     logged = _unframe(lsp.log_message("hi"))
     assert logged["method"] == "window/logMessage" and logged["params"]["type"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (b'{"jsonrpc":"2.0","id":5,"result":null}', "5"),
+        (b' {\r\n "jsonrpc" : "2.0" , "id" : "x" , "result": 1}', '"x"'),
+        (b'{"id":"caf\\u00e9","result":1}', '"caf\xe9"'),  # escapes normalised like dumps()
+        (b'{"id":-3,"error":{}}', "-3"),
+        (b'{"result":1,"id":3}', None),  # id not first: the caller decodes instead
+        (b'{"jsonrpc":"2.0","method":"x","params":{"id":1}}', None),  # nested id is not the id
+        (b'{"id":"a\\"b"}', None),  # a quote inside: left to the full decoder
+        (b"[]", None),
+    ],
+)
+def test_leading_id(body: bytes, key: str | None) -> None:
+    from lsp_shim.lsp import leading_id
+
+    assert leading_id(body) == key

@@ -30,6 +30,7 @@ class Backend:
         self.version = ""
         self.init_result: dict[str, Any] | None = None
         self.pending: dict[str, object] = {}  # client requests it owes an answer: key -> id
+        self.early: set[str] = set()  # answers seen before their request's event
         self.lock = _thread.allocate_lock()  # orders "answered" against "cut"
         self.cut = False  # after this its answers are dropped (the shim answered for it)
         self.retiring = False

@@ -31,6 +31,8 @@ SERVER_CANCELLED = -32802
 CRASH_WINDOW = 180.0
 CRASH_LIMIT = 5  # restarts allowed within the window; the next crash gives up
 RETIRE_WAIT = 2.0
+IDLE = 0.3  # seconds without events before big messages are decoded for the replay state
+BIG = 1 << 20  # bytes; smaller messages are decoded at once
 ORPHAN_WAIT = 10.0  # seconds a replacement has to adopt its predecessor's registrations
 INIT_TIMEOUT = 10.0
 
@@ -63,6 +65,7 @@ class Controller:
         self.held_pending: dict[str, object] = {}
         self.retiring: list[Backend] = []
         self.orphan_deadline = 0.0
+        self.backlog: list[dict[str, Any] | bytes | bytearray] = []
 
     def attach(self, b: Backend) -> None:
         self.relay.backends[b.gen] = b
@@ -73,10 +76,15 @@ class Controller:
         self.relay.initialized.wait(1.0)
         while True:
             timeout = self._next_deadline()
-            for event in self.relay.inbox.take(timeout):
+            if self.backlog:
+                timeout = IDLE if timeout < 0 else min(timeout, IDLE)
+            events = self.relay.inbox.take(timeout)
+            for event in events:
                 code = self.handle(event)
                 if code is not None:
                     return code
+            if not events and self.backlog:
+                self._apply_backlog()
             self._check_retiring()
             self._drop_orphans()
 
@@ -109,16 +117,43 @@ class Controller:
         return None
 
     def _client(self, b: Backend | None, body: bytes | bytearray) -> None:
-        msg = lsp.decode(body)
-        if msg is None:
-            return
-        method = msg.get("method")
-        if "id" in msg and isinstance(method, str):
-            key = dumps(msg["id"]).decode()
-            (b.pending if b is not None else self.held_pending)[key] = msg["id"]
-        if method == "exit" and self.relay.current is not None:
-            stop_later(self.relay.current, 1.0)  # editors wait for us after `exit`
-        if self.state_ok and isinstance(method, str):
+        big = len(body) > BIG
+        key = lsp.leading_id(body) if big else None
+        # A big message is almost always didOpen/didChange (no id): its decoding waits for a
+        # quiet moment, so it never holds the GIL while the relay has work.
+        msg = None if big and key is None else lsp.decode(body)
+        if msg is not None:
+            method = msg.get("method")
+            if "id" in msg and isinstance(method, str):
+                self._track_request(b, dumps(msg["id"]).decode(), msg["id"])
+            if method == "exit" and self.relay.current is not None:
+                stop_later(self.relay.current, 1.0)  # editors wait for us after `exit`
+        if self.state_ok:
+            self.backlog.append(msg if msg is not None else body)
+            if not big and len(self.backlog) == 1:
+                self._apply_backlog()
+
+    def _track_request(self, b: Backend | None, key: str, rid: object) -> None:
+        if b is None:
+            self.held_pending[key] = rid
+        elif b.cut:
+            # Sent to a server that died (or was retired) after its debts were settled.
+            self.relay.client_out.send_raw(
+                lsp.error_response(rid, SERVER_CANCELLED, f"{self.name} exited; retry")
+            )
+        elif key in b.early:
+            b.early.discard(key)  # its answer overtook this event
+        else:
+            b.pending[key] = rid
+
+    def _apply_backlog(self) -> None:
+        """Feed queued editor messages to the replay state, in order."""
+        items, self.backlog = self.backlog, []
+        for item in items:
+            msg = item if isinstance(item, dict) else lsp.decode(item)
+            method = msg.get("method") if msg else None
+            if not self.state_ok or msg is None or not isinstance(method, str):
+                continue
             try:
                 if not self.encoding_known and self.relay.init_result is not None:
                     self.state.set_encoding(self.relay.init_result.get("capabilities"))
@@ -127,13 +162,19 @@ class Controller:
             except Exception as exc:  # never let state tracking break the relay
                 self.state_ok = False
                 log.warning(
-                    f"stopped tracking editor state ({exc!r}); a server restart will not replay documents"
+                    f"stopped tracking editor state ({exc!r}); a server restart will not replay "
+                    "documents"
                 )
 
     def _answered(self, b: Backend, body: bytes | bytearray) -> None:
-        msg = lsp.decode(body)
-        if msg is not None and "id" in msg:
-            b.pending.pop(dumps(msg["id"]).decode(), None)
+        key = lsp.leading_id(body)
+        if key is None:
+            msg = lsp.decode(body)
+            if msg is None or "id" not in msg:
+                return
+            key = dumps(msg["id"]).decode()
+        if b.pending.pop(key, None) is None and len(b.early) < 10000:
+            b.early.add(key)
 
     def _exited(self, b: Backend, code: int) -> int | None:
         self.relay.backends.pop(b.gen, None)
@@ -265,6 +306,7 @@ class Controller:
                 later.append(event)
         for event in later:
             self.relay.inbox.put(event)
+        self._apply_backlog()
 
     # retiring replaced servers
 

@@ -38,6 +38,60 @@ def decode(body: bytes | bytearray) -> dict[str, Any] | None:
     return msg if isinstance(msg, dict) else None
 
 
+_WS = b" \t\r\n"
+
+
+def _skip(head: bytes, i: int) -> int:
+    while i < len(head) and head[i] in _WS:
+        i += 1
+    return i
+
+
+def leading_id(body: bytes | bytearray) -> str | None:
+    """The request-id key (compact JSON of the id) read from the start of a message, without
+    decoding the body; None unless "id" is the first key, or follows "jsonrpc": "2.0".
+
+    Only a top-level key can come first in an object, so the answer is exact when not None.
+    """
+    head = bytes(body[:256])
+    i = _skip(head, 0)
+    if head[i : i + 1] != b"{":
+        return None
+    i = _skip(head, i + 1)
+    if head.startswith(b'"jsonrpc"', i):
+        i = _skip(head, i + 9)
+        if head[i : i + 1] != b":":
+            return None
+        i = _skip(head, i + 1)
+        if not head.startswith(b'"2.0"', i):
+            return None
+        i = _skip(head, i + 5)
+        if head[i : i + 1] != b",":
+            return None
+        i = _skip(head, i + 1)
+    if not head.startswith(b'"id"', i):
+        return None
+    i = _skip(head, i + 4)
+    if head[i : i + 1] != b":":
+        return None
+    i = _skip(head, i + 1)
+    if head[i : i + 1] == b'"':
+        j = head.find(b'"', i + 1)
+        if j < 0:
+            return None
+        token = head[i : j + 1]
+    else:
+        j = i
+        while j < len(head) and head[j] in b"-+.0123456789eE":
+            j += 1
+        token = head[i:j]
+    try:
+        # Through loads/dumps so "\u00e9" and "é", or 1e3 and 1000.0, give the same key.
+        return dumps(loads(token)).decode()
+    except ValueError:
+        return None
+
+
 def is_response_to(body: bytes | bytearray, request_id: object) -> dict[str, Any] | None:
     """The decoded message if it answers `request_id`."""
     if b'"result"' not in body and b'"error"' not in body:

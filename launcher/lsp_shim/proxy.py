@@ -72,12 +72,13 @@ class Relay:
                     self._lifecycle(msg)
                 with self.route:
                     b = self.current
-                    # Queue before sending: the controller must see a request before its answer.
-                    self.inbox.put((CLIENT, b, body))
                     if b is None:
                         self.held.append(frame)
                     elif not b.sink.send(header, body):
                         log.debug("server stdin closed; a client message was not delivered")
+                    # After sending, so the controller's decoding never delays a message; still
+                    # under the lock, so a switch sees every message sent to the old server.
+                    self.inbox.put((CLIENT, b, body))
             frame = self.client_in.next()
         self.inbox.put((CLIENT_EOF,))
 
