@@ -177,3 +177,24 @@ def test_notebooks_replay_with_their_cells() -> None:
         )
     )
     assert s.replay() == [note("initialized", {})]
+
+
+def test_long_edit_logs_are_folded(monkeypatch: Any) -> None:
+    from lsp_shim import docstate
+
+    monkeypatch.setattr(docstate, "COMPACT", 3)
+    s = ClientState()
+    uri = "file:///x.py"
+    item = {"uri": uri, "languageId": "python", "version": 1, "text": "abc\n"}
+    s.observe(note("textDocument/didOpen", {"textDocument": item}))
+    doc = s.documents[uri]
+    for version in range(2, 6):
+        change = {"range": rng(0, 0, 0, 0), "text": str(version)}
+        s.observe(
+            note(
+                "textDocument/didChange",
+                {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+            )
+        )
+    assert len(doc.log) <= 3  # folded once it passed the bound
+    assert s.text_of(uri) == "5432abc\n" and doc.log == [] and doc.version == 5

@@ -69,6 +69,38 @@ def info(client: LspClient) -> dict[str, Any]:
     return client.request("test/info")["result"]  # type: ignore[no-any-return]
 
 
+def test_document_model_loads_only_for_a_replay(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
+    """pygls costs ~20 MiB: editing without a switch must not load it; a switch must."""
+    env = {**shim_env, "LSP_SHIM_LOG": "debug"}
+    client = start(server_file, env, project)
+    try:
+        init(client, project)
+        uri = client.open(project / "a.py", "x = 1\n")
+        for version in range(2, 50):
+            change = {"range": rng_at(0, 0), "text": "#"}
+            client.notify(
+                "textDocument/didChange",
+                {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+            )
+        info(client)
+        info(client)  # the controller has seen every edit by now
+        assert "document model" not in client.stderr
+        release(server_file, "2")
+        wait_note(client, "1 → 2")
+        assert client.request("test/text", {"uri": uri})["result"] == "#" * 48 + "x = 1\n"
+        assert "loading pygls' document model" in client.stderr
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+def rng_at(line: int, char: int) -> dict[str, Any]:
+    pos = {"line": line, "character": char}
+    return {"start": pos, "end": pos}
+
+
 def test_crash_restarts_answers_in_flight_and_replays(
     server_file: Path, project: Path, shim_env: dict[str, str]
 ) -> None:

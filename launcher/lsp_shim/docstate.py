@@ -39,6 +39,9 @@ def _document_class() -> Any:
     """pygls' TextDocument with LSP line splitting (imported lazily: ~0.3 s, +20 MiB)."""
     global _doc_class
     if _doc_class is None:
+        from lsp_shim import log
+
+        log.debug("loading pygls' document model to apply editor edits")
         from pygls.workspace import TextDocument
 
         class LspTextDocument(TextDocument):
@@ -88,6 +91,50 @@ def apply_changes(doc: TextDocument, changes: list[dict[str, Any]]) -> None:
         doc.apply_change(change)
 
 
+COMPACT = 2000  # logged changes per document before pygls folds them into its text
+
+
+class Doc:
+    """An open document: its text at some version plus the edits since, unapplied.
+
+    pygls (+20 MiB, ~0.3 s to import) is loaded only when the text is needed: for a replay, or
+    to fold a long edit log. Most sessions never pay for it.
+    """
+
+    __slots__ = ("encoding", "language", "log", "text", "uri", "version")
+
+    def __init__(
+        self, uri: str, text: str, version: int | None, language: str | None, encoding: str
+    ) -> None:
+        self.uri = uri
+        self.language = language
+        self.version = version
+        self.text = text
+        self.log: list[dict[str, Any]] = []
+        self.encoding = encoding
+
+    def change(self, changes: list[dict[str, Any]], version: int | None) -> None:
+        for ch in changes:
+            if isinstance(ch.get("range"), dict):
+                self.log.append(ch)
+            else:  # a whole-text change makes everything before it moot
+                self.text = ch.get("text", "")
+                self.log.clear()
+        if version is not None:
+            self.version = version
+        if len(self.log) > COMPACT:
+            self.source()
+
+    def source(self) -> str:
+        """The current text (applying the edit log with pygls' document model)."""
+        if self.log:
+            doc = make_document(self.uri, self.text, self.version, self.language, self.encoding)
+            apply_changes(doc, self.log)
+            self.text = doc.source
+            self.log = []
+        return self.text
+
+
 class ClientState:
     """The replayable state of one editor session."""
 
@@ -96,7 +143,7 @@ class ClientState:
         self.folders: list[dict[str, Any]] | None = None
         self.settings: dict[str, Any] | None = None  # last didChangeConfiguration params
         self.encoding = "utf-16"
-        self.documents: dict[str, TextDocument] = {}
+        self.documents: dict[str, Doc] = {}
         self.notebooks: dict[str, dict[str, Any]] = {}  # uri -> notebookDocument (cells, …)
 
     def set_encoding(self, server_capabilities: dict[str, Any] | None) -> None:
@@ -122,7 +169,7 @@ class ClientState:
 
     def _did_open(self, p: dict[str, Any]) -> None:
         td = p["textDocument"]
-        self.documents[td["uri"]] = make_document(
+        self.documents[td["uri"]] = Doc(
             td["uri"], td.get("text", ""), td.get("version"), td.get("languageId"), self.encoding
         )
 
@@ -131,8 +178,7 @@ class ClientState:
         doc = self.documents.get(td["uri"])
         if doc is None:
             return
-        apply_changes(doc, p.get("contentChanges", []))
-        doc.version = td.get("version", doc.version)
+        doc.change(p.get("contentChanges", []), td.get("version"))
 
     def _did_close(self, p: dict[str, Any]) -> None:
         self.documents.pop(p["textDocument"]["uri"], None)
@@ -222,14 +268,14 @@ class ClientState:
         doc = self.documents[uri]
         return {
             "uri": uri,
-            "languageId": doc.language_id or "",
+            "languageId": doc.language or "",
             "version": doc.version or 0,
-            "text": doc.source,
+            "text": doc.source(),
         }
 
     def text_of(self, uri: str) -> str | None:
         doc = self.documents.get(uri)
-        return None if doc is None else doc.source
+        return None if doc is None else doc.source()
 
 
 def _deepcopy(value: Any) -> Any:
