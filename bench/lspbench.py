@@ -554,6 +554,23 @@ def ctx_switches(pid: int) -> int:
     return total
 
 
+def cpu_ns(pid: int) -> int | None:
+    """CPU time of all threads of `pid` in ns from /proc/PID/task/*/schedstat (Linux), far finer
+    than cpu_times' clock ticks; None where it is not available."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    total = 0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
 def peak_rss(pid: int) -> int | None:
     """VmHWM (Linux): the most resident memory the process ever had."""
     try:
