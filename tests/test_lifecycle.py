@@ -76,8 +76,13 @@ def test_exit_code_after_exit_notification(project: Path, shim_env: dict[str, st
 def test_exit_code_of_server_dying_at_start(project: Path, shim_env: dict[str, str]) -> None:
     client = LspClient(fake_server_cmd("--exit-at-start", "4"), env=shim_env, cwd=project)
     try:
-        client.request_async("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        rid = client.request_async(
+            "initialize", {"processId": None, "rootUri": None, "capabilities": {}}
+        )
         assert client.proc.wait(5) == 4
+        # The editor is told why instead of waiting for an answer that never comes.
+        answer = client.response(rid, 5)
+        assert "exited with code 4 before answering initialize" in answer["error"]["message"]
     finally:
         client.close()
 

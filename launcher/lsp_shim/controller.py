@@ -3,6 +3,7 @@ servers (after an upgrade or a crash), retire old ones, and decide when the shim
 
 from __future__ import annotations
 
+import _thread
 import os
 import time
 
@@ -65,6 +66,7 @@ class Controller:
         self.held_pending: dict[str, object] = {}
         self.retiring: list[Backend] = []
         self.orphan_deadline = 0.0
+        self.refusal: tuple[str, int] | None = None  # (why, exit code) once no server can run
         self.backlog: list[dict[str, Any] | bytes | bytearray] = []
 
     def attach(self, b: Backend) -> None:
@@ -92,6 +94,8 @@ class Controller:
 
     def handle(self, event: tuple[Any, ...]) -> int | None:
         kind = event[0]
+        if kind == CLIENT and self.refusal is not None:
+            return self._refused(event[2])
         if kind == CLIENT:
             self._client(event[1], event[2])
         elif kind == ANSWERED:
@@ -99,6 +103,8 @@ class Controller:
         elif kind == EXITED:
             return self._exited(event[1], event[2])
         elif kind == CLIENT_EOF:
+            if self.refusal is not None:
+                return self.refusal[1]
             self.client_eof = True
             b = self.relay.current
             if b is not None:
@@ -183,15 +189,60 @@ class Controller:
             return None
         if b is not self.relay.current:
             return None
+        asked = self.relay.exit_seen or self.relay.shutdown_seen
+        if not self.relay.initialized.is_set and not (asked or self.client_eof or self.stopping):
+            return self._refuse_after_early_exit(b, code)
         self._answer_pending(
             b, SERVER_CANCELLED, f"{self.name} exited; lsp-shim restarted it, retry"
         )
-        asked = self.relay.exit_seen or self.relay.shutdown_seen
         if asked or self.client_eof or self.stopping or not self.relay.initialized.is_set:
             if code and not asked:
                 log.warning(f"server exited with code {code} without being asked to")
             return code
         return self._recover(b, code)
+
+    def _refuse_after_early_exit(self, b: Backend, code: int) -> int | None:
+        """The server died before answering initialize: the editor gets the reason as the answer.
+
+        Restarting would only repeat it (a broken binary, a bad config). A server that ran exits
+        the shim with its code at once; one that could not even be executed is treated like a
+        missing server: LSP manners until `exit`.
+        """
+        last = next((line.strip() for line in reversed(b.tail) if line.strip()), "")
+        if last.startswith("setpriv:"):  # the exec itself failed: no server ever ran
+            text = f"cannot start {self.name}: {last.removeprefix('setpriv:').strip()}"
+        else:
+            text = f"{self.name} exited with code {code} before answering initialize"
+            text += f" ({last})" if last else ""
+        log.error(text)
+        self._answer_pending(b, lsp.REQUEST_FAILED, f"lsp-shim: {text}")
+        if not last.startswith("setpriv:"):
+            return code  # a server that ran and died: exit with its code at once
+        self.refusal = (text, code or 1)
+        with self.relay.route:
+            self.relay.current = None
+            self.relay.held.clear()
+        _thread.start_new_thread(_exit_after, (10.0, code or 1))  # if the editor never says exit
+        return None
+
+    def _refused(self, body: bytes | bytearray) -> int | None:
+        """Answer the editor while no server can run: shutdown yes, exit ends, the rest fails."""
+        assert self.refusal is not None
+        self.relay.held.clear()
+        msg = lsp.decode(body) or {}
+        method = msg.get("method")
+        if method == "exit":
+            return self.refusal[1]
+        if "id" in msg and isinstance(method, str):
+            if method == "shutdown":
+                self.relay.client_out.send_raw(lsp.result_response(msg["id"], None))
+            else:
+                self.relay.client_out.send_raw(
+                    lsp.error_response(
+                        msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {self.refusal[0]}"
+                    )
+                )
+        return None
 
     # crash recovery
 
@@ -383,3 +434,8 @@ def _capability_diff(told: dict[str, Any] | None, now: dict[str, Any] | None) ->
 
 
 __all__ = ["Controller", "os"]
+
+
+def _exit_after(delay: float, code: int) -> None:
+    time.sleep(delay)
+    os._exit(code)

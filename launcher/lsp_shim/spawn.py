@@ -112,13 +112,18 @@ _SETPRIV = ("/usr/bin/setpriv", "/bin/setpriv")
 
 
 def _check_executable(path: str) -> None:
-    """Raise the OSError exec would raise for a missing or non-executable file."""
+    """Raise the OSError exec would raise: setpriv reports failures only as its own exit, and
+    its execvp would hand a file that is neither ELF nor `#!` script to /bin/sh."""
     import errno
 
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     if os.path.isdir(path) or not os.access(path, os.X_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"\x7fELF" and not magic.startswith(b"#!"):
+        raise OSError(errno.ENOEXEC, os.strerror(errno.ENOEXEC), path)
 
 
 def _setpriv() -> str | None:
