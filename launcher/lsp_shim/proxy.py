@@ -78,7 +78,7 @@ class Relay:
                         log.debug("server stdin closed; a client message was not delivered")
                     # After sending, so the controller's decoding never delays a message; still
                     # under the lock, so a switch sees every message sent to the old server.
-                    self.inbox.put((CLIENT, b, body))
+                    self.inbox.put((CLIENT, b, body), wake=msg is not None)
             frame = self.client_in.next()
         self.inbox.put((CLIENT_EOF,))
 
@@ -135,7 +135,7 @@ class Relay:
             if b.cut:
                 log.debug("dropped a late answer from a replaced server (already answered)")
                 return
-            self.inbox.put((ANSWERED, b, body))
+            self.inbox.put((ANSWERED, b, body), wake=False)
             self.client_out.send(header, body)
         if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
             msg = lsp.is_response_to(body, self.init_id)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _SMALL = 65536
+BATCH = 64  # routine items that wake the consumer
 
 
 class Flag:
@@ -47,11 +48,16 @@ class Inbox:
         self._wake = _thread.allocate_lock()
         self._wake.acquire()
 
-    def put(self, item: Any) -> None:
+    def put(self, item: Any, wake: bool = True) -> None:
+        """Queue an item; with wake=False the consumer is only woken once a batch is waiting.
+
+        Routine items (every relayed message) then cost a lock and an append, not a thread
+        wake-up and a GIL hand-off on the message path.
+        """
         with self._lock:
             self._items.append(item)
-            first = len(self._items) == 1
-        if first:
+            waiting = len(self._items)
+        if wake or waiting >= BATCH:
             try:
                 self._wake.release()
             except RuntimeError:  # already signalled
