@@ -147,3 +147,31 @@ def test_leading_id(body: bytes, key: str | None) -> None:
     from lsp_shim.lsp import leading_id
 
     assert leading_id(body) == key
+
+
+@pytest.mark.parametrize(
+    ("body", "response", "method"),
+    [
+        (b'{"jsonrpc":"2.0","id":5,"result":{"method":"x"}}', True, None),  # nested "method"
+        (b'{"jsonrpc":"2.0","id":5,"result":null}', True, None),
+        (b'{"jsonrpc":"2.0","id":2,"error":{"code":1}}', True, None),
+        (
+            b'{"jsonrpc":"2.0","method":"textDocument/didChange","params":{}}',
+            False,
+            "textDocument/didChange",
+        ),
+        (
+            b'{"jsonrpc":"2.0","id":1,"method":"client/registerCapability"}',
+            False,
+            "client/registerCapability",
+        ),
+        (b'{"params":{"x":1},"method":"exit","jsonrpc":"2.0"}', False, None),  # head says nothing
+        (b'{"params":{"x":1},"id":3,"result":1}', True, None),  # a scan decides
+    ],
+)
+def test_head_classifies_without_decoding(body: bytes, response: bool, method: str | None) -> None:
+    assert lsp.is_response(body) is response
+    assert lsp.method_of(body) == method
+    assert (lsp.peek(body) is not None) is (
+        json.loads(body).get("method") in ("initialize", "shutdown", "exit")
+    )

@@ -17,11 +17,16 @@ def peek(body: bytes | bytearray) -> dict[str, Any] | None:
 
     The substring test runs at C speed and skips decoding for almost every message.
     """
-    for needle in _WATCHED:
-        if needle in body:
-            break
+    method = method_of(body)
+    if method is not None:
+        if method not in ("initialize", "shutdown", "exit"):
+            return None
     else:
-        return None
+        for needle in _WATCHED:
+            if needle in body:
+                break
+        else:
+            return None
     try:
         msg = loads(body)
     except ValueError:
@@ -45,6 +50,72 @@ def _skip(head: bytes, i: int) -> int:
     while i < len(head) and head[i] in _WS:
         i += 1
     return i
+
+
+def head(body: bytes | bytearray) -> dict[str, bytes] | None:
+    """The leading top-level keys with simple values (raw JSON tokens), read from the first
+    bytes only; the first key with an object or array value maps to b"". None if unreadable.
+
+    Keys before the first nested value are top-level for certain, so this classifies most
+    messages ({"jsonrpc":"2.0","id":1,"result":…}, {"jsonrpc":"2.0","method":"x",…}) without
+    scanning or decoding the body.
+    """
+    text = bytes(body[:256])
+    i = _skip(text, 0)
+    if text[i : i + 1] != b"{":
+        return None
+    keys: dict[str, bytes] = {}
+    i = _skip(text, i + 1)
+    while i < len(text) and text[i : i + 1] == b'"':
+        end = text.find(b'"', i + 1)
+        if end < 0:
+            return None
+        key = text[i + 1 : end].decode("ascii", "replace")
+        i = _skip(text, end + 1)
+        if text[i : i + 1] != b":":
+            return None
+        i = _skip(text, i + 1)
+        first = text[i : i + 1]
+        if first in (b"{", b"["):
+            keys[key] = b""
+            return keys
+        if first == b'"':
+            end = text.find(b'"', i + 1)
+            if end < 0 or b"\\" in text[i:end]:
+                return keys
+            keys[key] = text[i : end + 1]
+            i = end + 1
+        else:
+            j = i
+            while j < len(text) and text[j] not in b",} \t\r\n":
+                j += 1
+            if j >= len(text):
+                return keys
+            keys[key] = text[i:j]
+            i = j
+        i = _skip(text, i)
+        if text[i : i + 1] != b",":
+            return keys
+        i = _skip(text, i + 1)
+    return keys
+
+
+def is_response(body: bytes | bytearray) -> bool:
+    """A response (no top-level "method"), told from the head when it can be, else by a scan."""
+    keys = head(body)
+    if keys:
+        if "method" in keys:
+            return False
+        if "result" in keys or "error" in keys:
+            return True
+    return b'"method"' not in body
+
+
+def method_of(body: bytes | bytearray) -> str | None:
+    """The method named in the head, or None when the head does not say."""
+    keys = head(body)
+    token = keys.get("method") if keys else None
+    return token[1:-1].decode("utf-8", "replace") if token and token[:1] == b'"' else None
 
 
 def leading_id(body: bytes | bytearray) -> str | None:

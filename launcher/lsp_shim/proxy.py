@@ -64,7 +64,7 @@ class Relay:
         frame = first or self.client_in.next()
         while frame is not None:
             header, body = frame
-            if self.remapping and b'"method"' not in body:
+            if self.remapping and lsp.is_response(body):
                 self._client_answer(header, body)
             else:
                 msg = lsp.peek(body)
@@ -116,17 +116,18 @@ class Relay:
 
     def from_server(self, b: Backend, header: bytes, body: bytes | bytearray) -> None:
         """Called on each backend's pump thread for every message it sends."""
-        if b'"method"' in body:
+        if not lsp.is_response(body):
             if b.retiring:
                 return  # a replaced server's late notifications are stale
-            if b'"id"' in body and (b.gen > 1 or b"Capability" in body):
+            if self._maybe_request(b, body):
                 msg = lsp.decode(body)
                 if msg is not None and "id" in msg and isinstance(msg.get("method"), str):
                     self._server_request(b, header, body, msg)
                     return
             self.client_out.send(header, body)
             return
-        if b'"lsp-shim:' in body:
+        # Answers to the shim's own requests exist only once a replacement server has spoken.
+        if self.remapping and b'"lsp-shim:' in body:
             msg = lsp.decode(body)
             if msg is not None and str(msg.get("id", "")).startswith(PREFIX):
                 b.deliver_internal(msg)
@@ -145,6 +146,20 @@ class Relay:
                 for notice in self.notices:
                     self.client_out.send_raw(notice)
                 self.initialized.set()
+
+    @staticmethod
+    def _maybe_request(b: Backend, body: bytes | bytearray) -> bool:
+        """Must this server message be decoded? Only requests a replacement server sends
+        (their ids are remapped) and registrations (tracked); notifications pass untouched."""
+        method = lsp.method_of(body)
+        if b.gen == 1:
+            if method is not None:
+                return method.endswith("registerCapability")
+            return b"Capability" in body and b'"id"' in body
+        keys = lsp.head(body)
+        if keys and "id" in keys:
+            return True
+        return b'"id"' in body
 
     def _server_request(
         self, b: Backend, header: bytes, body: bytes | bytearray, msg: dict[str, Any]
