@@ -321,7 +321,7 @@ def add_shim_options(p: argparse.ArgumentParser) -> None:
     """How the shim under test is installed; shared by every benchmark."""
     p.add_argument("--python", help="interpreter for the shim's own venv (default: this one)")
     p.add_argument("--ref", help="build the shim from this git commit instead of the working tree")
-    p.add_argument("--extras", help="install the shim with these extras, e.g. replay (pygls)")
+    p.add_argument("--extras", help="install the shim with these optional extras")
     p.add_argument(
         "--shim-bin", help="use the shims in this scripts dir instead of building a venv"
     )
