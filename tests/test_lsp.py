@@ -137,9 +137,10 @@ def test_composed_messages_are_framed_json() -> None:
         (b' {\r\n "jsonrpc" : "2.0" , "id" : "x" , "result": 1}', '"x"'),
         (b'{"id":"caf\\u00e9","result":1}', '"caf\xe9"'),  # escapes normalised like dumps()
         (b'{"id":-3,"error":{}}', "-3"),
-        (b'{"result":1,"id":3}', None),  # id not first: the caller decodes instead
+        (b'{"result":1,"id":3}', "3"),  # both keys come before any nested value: top-level
+        (b'{"result":{"id":1},"id":3}', None),  # after a nested value: the caller decodes
         (b'{"jsonrpc":"2.0","method":"x","params":{"id":1}}', None),  # nested id is not the id
-        (b'{"id":"a\\"b"}', None),  # a quote inside: left to the full decoder
+        (b'{"id":"a\\"b"}', '"a\\"b"'),  # an escaped quote inside the id
         (b"[]", None),
     ],
 )

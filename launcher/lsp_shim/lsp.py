@@ -52,6 +52,17 @@ def _skip(head: bytes, i: int) -> int:
     return i
 
 
+def _string_end(text: bytes, start: int) -> int:
+    """Index of the quote closing the JSON string that opens at `start`, or -1."""
+    end = text.find(b'"', start + 1)
+    while end >= 0:
+        backslashes = len(text[start + 1 : end]) - len(text[start + 1 : end].rstrip(b"\\"))
+        if backslashes % 2 == 0:
+            return end
+        end = text.find(b'"', end + 1)
+    return -1
+
+
 def head(body: bytes | bytearray) -> dict[str, bytes] | None:
     """The leading top-level keys with simple values (raw JSON tokens), read from the first
     bytes only; the first key with an object or array value maps to b"". None if unreadable.
@@ -80,8 +91,8 @@ def head(body: bytes | bytearray) -> dict[str, bytes] | None:
             keys[key] = b""
             return keys
         if first == b'"':
-            end = text.find(b'"', i + 1)
-            if end < 0 or b"\\" in text[i:end]:
+            end = _string_end(text, i)
+            if end < 0:
                 return keys
             keys[key] = text[i : end + 1]
             i = end + 1
@@ -115,47 +126,18 @@ def method_of(body: bytes | bytearray) -> str | None:
     """The method named in the head, or None when the head does not say."""
     keys = head(body)
     token = keys.get("method") if keys else None
-    return token[1:-1].decode("utf-8", "replace") if token and token[:1] == b'"' else None
+    if not token or token[:1] != b'"' or b"\\" in token:
+        return None  # absent, or escaped (never in practice): the caller falls back to a scan
+    return token[1:-1].decode("utf-8", "replace")
 
 
 def leading_id(body: bytes | bytearray) -> str | None:
-    """The request-id key (compact JSON of the id) read from the start of a message, without
-    decoding the body; None unless "id" is the first key, or follows "jsonrpc": "2.0".
-
-    Only a top-level key can come first in an object, so the answer is exact when not None.
-    """
-    head = bytes(body[:256])
-    i = _skip(head, 0)
-    if head[i : i + 1] != b"{":
+    """The request-id key (compact JSON of the id) when the head of the message holds it, read
+    without decoding the body; exact when not None (see `head`)."""
+    keys = head(body)
+    token = keys.get("id") if keys else None
+    if not token or token == b"null":
         return None
-    i = _skip(head, i + 1)
-    if head.startswith(b'"jsonrpc"', i):
-        i = _skip(head, i + 9)
-        if head[i : i + 1] != b":":
-            return None
-        i = _skip(head, i + 1)
-        if not head.startswith(b'"2.0"', i):
-            return None
-        i = _skip(head, i + 5)
-        if head[i : i + 1] != b",":
-            return None
-        i = _skip(head, i + 1)
-    if not head.startswith(b'"id"', i):
-        return None
-    i = _skip(head, i + 4)
-    if head[i : i + 1] != b":":
-        return None
-    i = _skip(head, i + 1)
-    if head[i : i + 1] == b'"':
-        j = head.find(b'"', i + 1)
-        if j < 0:
-            return None
-        token = head[i : j + 1]
-    else:
-        j = i
-        while j < len(head) and head[j] in b"-+.0123456789eE":
-            j += 1
-        token = head[i:j]
     try:
         # Through loads/dumps so "\u00e9" and "é", or 1e3 and 1000.0, give the same key.
         return dumps(loads(token)).decode()
