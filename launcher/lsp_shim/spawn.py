@@ -130,7 +130,7 @@ def _widen_pipes(*fds: int) -> None:
 
 def _check_executable(path: str) -> None:
     """Raise the OSError exec would raise: setpriv reports failures only as its own exit, and
-    its execvp would hand a file that is neither ELF nor `#!` script to /bin/sh."""
+    its execvp would hand a file that is neither ELF nor `#!` script to the shell."""
     import errno
 
     if not os.path.exists(path):
