@@ -3,8 +3,6 @@ servers (after an upgrade or a crash), retire old ones, and decide when the shim
 
 from __future__ import annotations
 
-import _thread
-import os
 import time
 
 from lsp_shim import log, lsp, spawn
@@ -21,6 +19,7 @@ from lsp_shim.proxy import (
     Relay,
     stop_later,
 )
+from lsp_shim.sync import exit_later
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -222,26 +221,18 @@ class Controller:
         with self.relay.route:
             self.relay.current = None
             self.relay.held.clear()
-        _thread.start_new_thread(_exit_after, (10.0, code or 1))  # if the editor never says exit
+        exit_later(10.0, code or 1)  # if the editor never says exit
         return None
 
     def _refused(self, body: bytes | bytearray) -> int | None:
         """Answer the editor while no server can run: shutdown yes, exit ends, the rest fails."""
         assert self.refusal is not None
         self.relay.held.clear()
-        msg = lsp.decode(body) or {}
-        method = msg.get("method")
-        if method == "exit":
+        reply, is_exit = lsp.answer_without_server(body, self.refusal[0])
+        if is_exit:
             return self.refusal[1]
-        if "id" in msg and isinstance(method, str):
-            if method == "shutdown":
-                self.relay.client_out.send_raw(lsp.result_response(msg["id"], None))
-            else:
-                self.relay.client_out.send_raw(
-                    lsp.error_response(
-                        msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {self.refusal[0]}"
-                    )
-                )
+        if reply is not None:
+            self.relay.client_out.send_raw(reply)
         return None
 
     # crash recovery
@@ -431,11 +422,3 @@ def _capability_diff(told: dict[str, Any] | None, now: dict[str, Any] | None) ->
     a = (told or {}).get("capabilities") or {}
     b = (now or {}).get("capabilities") or {}
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
-
-
-__all__ = ["Controller", "os"]
-
-
-def _exit_after(delay: float, code: int) -> None:
-    time.sleep(delay)
-    os._exit(code)

@@ -16,7 +16,7 @@ from lsp_shim.framing import FrameReader
 from lsp_shim.proxy import SOURCE_CHANGED, STOP, Relay
 from lsp_shim.resolve import not_found_message, resolve, resolve_command
 from lsp_shim.store import Store, StoreError, default_root, stat_key
-from lsp_shim.sync import Inbox, Sink, raw_stream
+from lsp_shim.sync import Inbox, Sink, exit_later, raw_stream
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -259,29 +259,16 @@ def refuse(
         lsp.error_response(init.get("id"), lsp.REQUEST_FAILED, f"lsp-shim: {message}")
     )
     # Some editors wait for shutdown/exit answers; bound the wait in case nobody asks.
-    _thread.start_new_thread(_exit_after, (10.0, 1))
+    exit_later(10.0, 1)
     frame = client_in.next()
     while frame is not None:
-        msg = lsp.decode(frame[1]) or {}
-        method = msg.get("method")
-        if method == "exit":
+        reply, is_exit = lsp.answer_without_server(frame[1], message)
+        if is_exit:
             break
-        if "id" in msg and method:
-            if method == "shutdown":
-                client_out.send_raw(lsp.result_response(msg["id"], None))
-            else:
-                client_out.send_raw(
-                    lsp.error_response(
-                        msg["id"], lsp.SERVER_NOT_INITIALIZED, f"lsp-shim: {message}"
-                    )
-                )
+        if reply is not None:
+            client_out.send_raw(reply)
         frame = client_in.next()
     return 1
-
-
-def _exit_after(delay: float, code: int) -> None:
-    time.sleep(delay)
-    os._exit(code)
 
 
 class _Bookkeeping:

@@ -214,6 +214,20 @@ def workspace_root(params: dict[str, Any], windows: bool) -> str | None:
     return root if isinstance(root, str) and root else None
 
 
+def answer_without_server(body: bytes | bytearray, why: str) -> tuple[bytes | None, bool]:
+    """While no server can run: (the reply to this editor message or None, whether it is
+    `exit`). shutdown succeeds, every other request fails with `why`."""
+    msg = decode(body) or {}
+    method = msg.get("method")
+    if method == "exit":
+        return None, True
+    if "id" not in msg or not isinstance(method, str):
+        return None, False
+    if method == "shutdown":
+        return result_response(msg["id"], None), False
+    return error_response(msg["id"], SERVER_NOT_INITIALIZED, f"lsp-shim: {why}"), False
+
+
 def frame(message: dict[str, Any]) -> bytes:
     """A whole framed message the shim composes itself."""
     body = dumps(message)

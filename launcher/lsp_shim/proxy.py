@@ -9,7 +9,6 @@ controller (as a reference, decoded later on its own thread) so it can replay st
 from __future__ import annotations
 
 import _thread
-import time
 
 from lsp_shim import log, lsp
 from lsp_shim.jsonfast import dumps, loads
@@ -222,6 +221,3 @@ def _stop_after(b: Backend, delay: float) -> None:
     b.child.signal()
     if not b.exited.wait(1.0):
         b.child.signal(kill=True)
-
-
-__all__ = ["Relay", "Sink", "stop_later", "time"]

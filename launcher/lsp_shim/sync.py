@@ -122,3 +122,15 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
 def raw_stream(fd: int) -> io.FileIO:
     """Unbuffered reads that return whatever the pipe holds (a buffered read(n) waits for n)."""
     return io.FileIO(fd, "rb", closefd=False)
+
+
+def exit_later(delay: float, code: int) -> None:
+    """End the process after `delay` s whatever it is doing (an editor that never says exit)."""
+
+    def run() -> None:
+        import time
+
+        time.sleep(delay)
+        os._exit(code)
+
+    _thread.start_new_thread(run, ())
