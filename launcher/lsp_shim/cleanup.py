@@ -7,6 +7,7 @@ import shutil
 import time
 
 from lsp_shim import session
+from lsp_shim.store import read_small
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _prune_index(store: Store) -> None:
         return
     for name in names:
         path = os.path.join(store.index, name)
-        target = session.read_small(path)
+        target = read_small(path)
         if target is None:
             continue
         if not os.path.isdir(os.path.join(store.copies, target.decode("utf-8", "replace").strip())):

@@ -12,12 +12,13 @@ if TYPE_CHECKING:
 _WATCHED = (b'"initialize"', b'"shutdown"', b'"exit"')
 
 
-def peek(body: bytes | bytearray) -> dict[str, Any] | None:
+def peek(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> dict[str, Any] | None:
     """The decoded message if it may be one the relay reacts to, else None (the common case).
 
-    The substring test runs at C speed and skips decoding for almost every message.
+    The head (or else a C-speed substring test) skips decoding for almost every message;
+    `keys` is `head(body)` when the caller already has it.
     """
-    method = method_of(body)
+    method = method_of(body, keys)
     if method is not None:
         if method not in ("initialize", "shutdown", "exit"):
             return None
@@ -111,9 +112,9 @@ def head(body: bytes | bytearray) -> dict[str, bytes] | None:
     return keys
 
 
-def is_response(body: bytes | bytearray) -> bool:
+def is_response(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> bool:
     """A response (no top-level "method"), told from the head when it can be, else by a scan."""
-    keys = head(body)
+    keys = keys or head(body)
     if keys:
         if "method" in keys:
             return False
@@ -122,9 +123,9 @@ def is_response(body: bytes | bytearray) -> bool:
     return b'"method"' not in body
 
 
-def method_of(body: bytes | bytearray) -> str | None:
+def method_of(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> str | None:
     """The method named in the head, or None when the head does not say."""
-    keys = head(body)
+    keys = keys or head(body)
     token = keys.get("method") if keys else None
     if not token or token[:1] != b'"' or b"\\" in token:
         return None  # absent, or escaped (never in practice): the caller falls back to a scan

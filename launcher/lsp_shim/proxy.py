@@ -63,10 +63,11 @@ class Relay:
         frame = first or self.client_in.next()
         while frame is not None:
             header, body = frame
-            if self.remapping and lsp.is_response(body):
+            keys = lsp.head(body)  # read once: it classifies the message both ways below
+            if self.remapping and lsp.is_response(body, keys):
                 self._client_answer(header, body)
             else:
-                msg = lsp.peek(body)
+                msg = lsp.peek(body, keys)
                 if msg is not None:
                     self._lifecycle(msg)
                 with self.route:
@@ -115,10 +116,11 @@ class Relay:
 
     def from_server(self, b: Backend, header: bytes, body: bytes | bytearray) -> None:
         """Called on each backend's pump thread for every message it sends."""
-        if not lsp.is_response(body):
+        keys = lsp.head(body)
+        if not lsp.is_response(body, keys):
             if b.retiring:
                 return  # a replaced server's late notifications are stale
-            if self._maybe_request(b, body):
+            if self._maybe_request(b, body, keys):
                 msg = lsp.decode(body)
                 if msg is not None and "id" in msg and isinstance(msg.get("method"), str):
                     self._server_request(b, header, body, msg)
@@ -147,15 +149,14 @@ class Relay:
                 self.initialized.set()
 
     @staticmethod
-    def _maybe_request(b: Backend, body: bytes | bytearray) -> bool:
+    def _maybe_request(b: Backend, body: bytes | bytearray, keys: dict[str, bytes] | None) -> bool:
         """Must this server message be decoded? Only requests a replacement server sends
         (their ids are remapped) and registrations (tracked); notifications pass untouched."""
-        method = lsp.method_of(body)
         if b.gen == 1:
+            method = lsp.method_of(body, keys)
             if method is not None:
                 return method.endswith("registerCapability")
             return b"Capability" in body and b'"id"' in body
-        keys = lsp.head(body)
         if keys and "id" in keys:
             return True
         return b'"id"' in body

@@ -92,6 +92,3 @@ def live(sessions_dir: str) -> list[dict[str, Any]]:
         for _, r in load_all(sessions_dir)
         if r and process_alive(r.get("pid"), r.get("create_time"))
     ]
-
-
-__all__ = ["live", "load_all", "process_alive", "read_small", "remove", "write"]
