@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lsp_shim import lsp
 
 
@@ -176,3 +178,70 @@ def test_head_classifies_without_decoding(body: bytes, response: bool, method: s
     assert (lsp.peek(body) is not None) is (
         json.loads(body).get("method") in ("initialize", "shutdown", "exit")
     )
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    # Quotes, backslashes, control and non-ASCII characters: what escaping gets wrong.
+    | st.text(
+        st.sampled_from('a"\\é漢\n\x01/𝄞,:{}[] ') | st.characters(exclude_categories=["Cs"]),
+        max_size=40,
+    )
+)
+_values = _scalars | st.lists(_scalars, max_size=3) | st.dictionaries(st.text(max_size=5), _scalars)
+_keys = st.sampled_from(["jsonrpc", "id", "method", "result", "error", "params", "x-y"])
+
+
+@given(
+    pairs=st.lists(st.tuples(_keys, _values), max_size=6, unique_by=lambda kv: kv[0]),
+    spaces=st.sampled_from(["", " ", "\r\n  ", "\t"]),
+    ascii_only=st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_head_agrees_with_a_full_decode(
+    pairs: list[tuple[str, Any]], spaces: str, ascii_only: bool
+) -> None:
+    """Every key head() reports is a top-level key with exactly that value, and it reports each
+    key that precedes the first nested value (when those fit in the bytes it reads)."""
+    sep = (spaces + "," + spaces, spaces + ":" + spaces)
+    text = (
+        spaces + "{" + spaces + json.dumps(dict(pairs), separators=sep, ensure_ascii=ascii_only)[1:]
+    )
+    body = text.encode()
+    truth = json.loads(body)
+    keys = lsp.head(body)
+    assert keys is not None
+    for key, token in keys.items():
+        assert key in truth
+        if token == b"":
+            assert isinstance(truth[key], (dict, list))
+        else:
+            assert json.loads(token) == truth[key]
+    # What must be found: the keys up to and including the first nested value, when the bytes
+    # up to that value's first character (or a last scalar's end) fit in what head() reads.
+    expected: list[tuple[str, Any]] = []
+    for key, value in pairs:
+        nested = isinstance(value, (dict, list))
+        expected.append((key, 0 if nested else value))
+        if nested:
+            break
+    probe = json.dumps(dict(expected), separators=sep, ensure_ascii=ascii_only).encode()
+    if 2 * len(spaces) + len(probe) < 250:
+        assert list(keys) == [key for key, _ in expected]
+
+
+@given(
+    rid=st.integers()
+    | st.text(st.sampled_from('a"\\é\x7f\x01 /') | st.characters(exclude_categories=["Cs"]))
+    | st.floats(allow_nan=False)
+    | st.none()
+    | st.booleans()
+)
+def test_id_key_is_the_compact_json_of_the_id(rid: object) -> None:
+    assert lsp.id_key(rid) == json.dumps(rid, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps({"jsonrpc": "2.0", "id": rid, "result": None}).encode()
+    if rid is not None:
+        assert lsp.leading_id(body) == lsp.id_key(rid)

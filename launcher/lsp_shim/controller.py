@@ -8,7 +8,6 @@ import time
 from lsp_shim import log, lsp, spawn
 from lsp_shim.backend import Backend
 from lsp_shim.docstate import ClientState
-from lsp_shim.jsonfast import dumps
 from lsp_shim.proxy import (
     ANSWERED,
     CLIENT,
@@ -130,7 +129,7 @@ class Controller:
         if msg is not None:
             method = msg.get("method")
             if "id" in msg and isinstance(method, str):
-                self._track_request(b, dumps(msg["id"]).decode(), msg["id"])
+                self._track_request(b, lsp.id_key(msg["id"]), msg["id"])
             if method == "exit" and self.relay.current is not None:
                 stop_later(self.relay.current, 1.0)  # editors wait for us after `exit`
         if self.state_ok:
@@ -177,7 +176,7 @@ class Controller:
             msg = lsp.decode(body)
             if msg is None or "id" not in msg:
                 return
-            key = dumps(msg["id"]).decode()
+            key = lsp.id_key(msg["id"])
         if b.pending.pop(key, None) is None and len(b.early) < 10000:
             b.early.add(key)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import _thread
 
 from lsp_shim import log, lsp
-from lsp_shim.jsonfast import dumps, loads
+from lsp_shim.jsonfast import loads
 from lsp_shim.registrations import Registry
 from lsp_shim.sync import Flag, Inbox, Sink
 
@@ -176,7 +176,7 @@ class Relay:
                     self.registry.unregister(1, list(params.get("unregisterations") or []))
             self.client_out.send(header, body)
             return
-        rid = PREFIX + f"{b.gen}:" + dumps(msg["id"]).decode()
+        rid = PREFIX + f"{b.gen}:" + lsp.id_key(msg["id"])
         if method == "client/registerCapability":
             with self.reg_lock:
                 forward, drop = self.registry.register(
