@@ -7,7 +7,8 @@ import time
 
 from lsp_shim import log, lsp, spawn
 from lsp_shim.backend import Backend
-from lsp_shim.docstate import ClientState
+from lsp_shim.docstate import TRACKED, ClientState
+from lsp_shim.jsonfast import loads
 from lsp_shim.proxy import (
     ANSWERED,
     CLIENT,
@@ -95,7 +96,7 @@ class Controller:
         if kind == CLIENT and self.refusal is not None:
             return self._refused(event[2])
         if kind == CLIENT:
-            self._client(event[1], event[2])
+            self._client(event[1], event[2], event[3])
         elif kind == ANSWERED:
             self._answered(event[1], event[2])
         elif kind == EXITED:
@@ -120,7 +121,21 @@ class Controller:
                 stop_later(b, 1.0)
         return None
 
-    def _client(self, b: Backend | None, body: bytes | bytearray) -> None:
+    def _client(
+        self, b: Backend | None, body: bytes | bytearray, keys: dict[str, bytes] | None
+    ) -> None:
+        method = lsp.method_of(body, keys)
+        token = keys.get("id") if keys else None
+        if token and method is not None and method not in TRACKED:
+            # A request the replay state ignores (formatting, hover, …): its head says all we
+            # need, so the common case decodes nothing.
+            try:
+                rid = loads(token)
+            except ValueError:
+                rid = None
+            if rid is not None:
+                self._track_request(b, lsp.id_key(rid), rid)
+                return
         big = len(body) > BIG
         key = lsp.leading_id(body) if big else None
         # A big message is almost always didOpen/didChange (no id): its decoding waits for a
@@ -170,8 +185,13 @@ class Controller:
                     "documents"
                 )
 
-    def _answered(self, b: Backend, body: bytes | bytearray) -> None:
-        key = lsp.leading_id(body)
+    def _answered(self, b: Backend, answer: str | bytes | bytearray) -> None:
+        """`answer` is the answer's id key when the relay could read it, else its body."""
+        if isinstance(answer, str):
+            key: str | None = answer
+        else:
+            body = answer
+            key = lsp.leading_id(body)
         if key is None:
             msg = lsp.decode(body)
             if msg is None or "id" not in msg:

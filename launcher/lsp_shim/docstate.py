@@ -299,3 +299,4 @@ _HANDLERS = {
     "notebookDocument/didChange": ClientState._nb_change,
     "notebookDocument/didClose": ClientState._nb_close,
 }
+TRACKED = frozenset(_HANDLERS)  # the methods a replay needs to see

@@ -160,6 +160,7 @@ class FrameReader:
         "_reply",
         "_rescan",
         "_stream",
+        "_want",
         "_why",
     )
 
@@ -178,11 +179,14 @@ class FrameReader:
         self._inbuf = False  # the last body still sits in _buf, just before _pos
         self._why = ""  # why the last header was rejected; its body is dropped next
         self._rescan = False  # a dropped body is searched again for the next header
+        self._want = 0  # bytes the fast path wants read before it looks again (0: give up)
 
     def next(self) -> Frame | None:
         """The next well-formed message; bad input is dropped, answered or repaired (see above)."""
         frame = self._fast()
-        if frame is None and self._pos == len(self._buf) and self._fill():
+        # The buffer ran dry, or a body has not all arrived yet (servers often write header and
+        # body separately): read what is wanted and look again before the general path.
+        while frame is None and self._want and self._fill(self._want):
             frame = self._fast()
         if frame is not None:
             return frame
@@ -202,17 +206,28 @@ class FrameReader:
         check the general path makes; else None and nothing consumed. (Most messages.)"""
         buf = self._buf
         pos = self._pos
+        have = len(buf)
+        self._want = 0
+        if pos == have:
+            self._want = CHUNK
+            return None
         if not buf.startswith(_CANONICAL, pos) or self._rescan:
             return None
         sep = buf.find(_SEP, pos, pos + 32)
         if sep < 0:
+            if have - pos < 32:
+                self._want = CHUNK
             return None
         digits = buf[pos + 16 : sep]
         if not digits.isdigit():
             return None
         start = sep + 4
         stop = start + int(digits)
-        if stop > len(buf) or stop - start > MAX_BODY:
+        if stop > have:
+            # Wait for the rest only while nothing so far could be a next header (a length
+            # that lies must never make us wait for bytes that will not come: see _embedded).
+            if stop - start <= _WHOLE and buf.find(b"\r", start, have) < 0:
+                self._want = max(CHUNK, stop - have)
             return None
         if stop < len(buf) and not buf.startswith(b"Content-", stop):
             return None
@@ -227,14 +242,14 @@ class FrameReader:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _fill(self) -> bool:
-        """Read more bytes into the buffer; False at EOF."""
+    def _fill(self, size: int = CHUNK) -> bool:
+        """Read more bytes (up to `size`) into the buffer; False at EOF."""
         if self._eof:
             return False
         if self._pos:
             del self._buf[: self._pos]
             self._pos = 0
-        chunk = self._stream.read(CHUNK)
+        chunk = self._stream.read(size)
         if not chunk:
             self._eof = True
             return False

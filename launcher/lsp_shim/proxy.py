@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from lsp_shim.framing import FrameReader
 
 # Inbox events (tuples whose first item is one of these).
-CLIENT = 1  # (CLIENT, backend or None, body)
-ANSWERED = 2  # (ANSWERED, backend, body): a server's response went to the editor
+CLIENT = 1  # (CLIENT, backend or None, body, head(body))
+ANSWERED = 2  # (ANSWERED, backend, id key or body): a server's response went to the editor
 EXITED = 3  # (EXITED, backend, code)
 CLIENT_EOF = 4  # (CLIENT_EOF,)
 SOURCE_CHANGED = 5  # (SOURCE_CHANGED, copy, version)
@@ -78,7 +78,7 @@ class Relay:
                         log.debug("server stdin closed; a client message was not delivered")
                     # After sending, so the controller's decoding never delays a message; still
                     # under the lock, so a switch sees every message sent to the old server.
-                    self.inbox.put((CLIENT, b, body), wake=msg is not None)
+                    self.inbox.put((CLIENT, b, body, keys), wake=msg is not None)
             frame = self.client_in.next()
         self.inbox.put((CLIENT_EOF,))
 
@@ -137,7 +137,8 @@ class Relay:
             if b.cut:
                 log.debug("dropped a late answer from a replaced server (already answered)")
                 return
-            self.inbox.put((ANSWERED, b, body), wake=False)
+            # The id key, read here from the head we already have; the body only if it is not.
+            self.inbox.put((ANSWERED, b, lsp.leading_id(body, keys) or body), wake=False)
             self.client_out.send(header, body)
         if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
             msg = lsp.is_response_to(body, self.init_id)
