@@ -231,14 +231,28 @@ class FrameReader:
             return None
         if stop < len(buf) and not buf.startswith(b"Content-", stop):
             return None
-        body = buf[start:stop]
         # No CR in the body: no header can hide in it (see _embedded).
-        if body.find(b"\r") >= 0 or not plausible(body):
+        if buf.find(b"\r", start, stop) >= 0:
             return None
-        self._pos = stop
-        self._inbuf = True
+        header = bytes(buf[pos:start])
+        if stop == have:
+            # The buffer holds just this message: it becomes the body (dropping a prefix of a
+            # bytearray is O(1)), which saves copying the body out of it.
+            del buf[:start]
+            body = buf
+            if not plausible(body):
+                buf[:0] = header  # as it was, less what was already consumed
+                self._pos = 0
+                return None
+            self._buf = bytearray()
+            self._pos = 0
+        else:
+            body = buf[start:stop]
+            if not plausible(body):
+                return None
+            self._pos = stop
         self._why = ""
-        return bytes(buf[pos:start]), body
+        return header, body
 
     # -- reading ------------------------------------------------------------------------------
 

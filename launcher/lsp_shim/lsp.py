@@ -62,7 +62,9 @@ def _string_end(text: bytes, start: int) -> int:
 
 def _compact_head(text: bytes, whole: bool) -> dict[str, bytes] | None:
     """head() for compact JSON without escapes; None when the text is not that simple."""
-    if text[:2] != b'{"' or b"\\" in text:
+    # (find() rather than `in`: `in` on bytes first tries the needle as an int, and the
+    # TypeError it formats and clears costs more than the search.)
+    if text[:2] != b'{"' or text.find(b"\\") >= 0:
         return None
     nested = text.find(b"{", 1)
     other = text.find(b"[", 1)
@@ -74,7 +76,7 @@ def _compact_head(text: bytes, whole: bool) -> dict[str, bytes] | None:
         prefix = text[1:-1]
     else:
         return None
-    if b" " in prefix or b"\n" in prefix or b"\t" in prefix or b"\r" in prefix:
+    if len(prefix.split()) != 1:  # whitespace (or worse) between tokens
         return None
     keys: dict[str, bytes] = {}
     value = b""
@@ -179,7 +181,7 @@ def method_of(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> 
     """The method named in the head, or None when the head does not say."""
     keys = keys or head(body)
     token = keys.get("method") if keys else None
-    if not token or token[:1] != b'"' or b"\\" in token:
+    if not token or token[:1] != b'"' or token.find(b"\\") >= 0:
         return None  # absent, or escaped (never in practice): the caller falls back to a scan
     return token[1:-1].decode("utf-8", "replace")
 
