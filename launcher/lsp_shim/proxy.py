@@ -137,9 +137,10 @@ class Relay:
             if b.cut:
                 log.debug("dropped a late answer from a replaced server (already answered)")
                 return
-            # The id key, read here from the head we already have; the body only if it is not.
-            self.inbox.put((ANSWERED, b, lsp.leading_id(body, keys) or body), wake=False)
             self.client_out.send(header, body)
+            # Under the same lock as the send, so a cut never falls between them; after it, so
+            # the editor gets its answer first. The id key comes from the head already read.
+            self.inbox.put((ANSWERED, b, lsp.leading_id(body, keys) or body), wake=False)
         if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
             msg = lsp.is_response_to(body, self.init_id)
             if msg is not None:
