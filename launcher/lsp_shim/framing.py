@@ -38,7 +38,11 @@ CHUNK = 65536
 PREALLOC = 16 * 1024 * 1024  # a body up to this size gets its buffer at once; beyond, it grows
 _SEP = b"\r\n\r\n"
 _CANONICAL = b"Content-Length: "
-_WHOLE = 1 << 20  # bodies up to this size are decoded (validated) at once, larger in pieces
+_FAST_MAX = 1 << 20  # bodies the fast path gathers in the buffer; larger ones are read directly
+# UTF-8 is validated by decoding, in pieces of this size: a piece's text (up to 4 bytes per
+# character) then stays below glibc's raised mmap threshold (see launch.serve), and reusing
+# heap pages is ~6x faster than faulting in fresh ones for every piece.
+_PIECE = 1 << 18
 # Characters allowed in a header field name (RFC 9110 token); anything else is not a header.
 _TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _KEY = b"content-length"
@@ -97,7 +101,7 @@ def plausible(body: bytes | bytearray) -> bool:
 
 
 def _valid_utf8(body: bytes | bytearray) -> bool:
-    if len(body) <= _WHOLE:
+    if len(body) <= _PIECE:
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
@@ -108,8 +112,8 @@ def _valid_utf8(body: bytes | bytearray) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with memoryview(body) as view:
         try:
-            for i in range(0, len(view), _WHOLE):
-                decoder.decode(view[i : i + _WHOLE], i + _WHOLE >= len(view))
+            for i in range(0, len(view), _PIECE):
+                decoder.decode(view[i : i + _PIECE], i + _PIECE >= len(view))
         except UnicodeDecodeError:
             return False
     return True
@@ -226,7 +230,7 @@ class FrameReader:
         if stop > have:
             # Wait for the rest only while nothing so far could be a next header (a length
             # that lies must never make us wait for bytes that will not come: see _embedded).
-            if stop - start <= _WHOLE and buf.find(b"\r", start, have) < 0:
+            if stop - start <= _FAST_MAX and buf.find(b"\r", start, have) < 0:
                 self._want = max(CHUNK, stop - have)
             return None
         if stop < len(buf) and not buf.startswith(b"Content-", stop):
