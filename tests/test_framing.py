@@ -172,3 +172,55 @@ def test_parse_header_rejects(block: bytes) -> None:
 def test_header_for() -> None:
     assert header_for(b'{"a":1}') == b"Content-Length: 7\r\n\r\n"
     assert header_for("é".encode()) == b"Content-Length: 2\r\n\r\n"
+
+
+def _long_body(bad_at: int | None, size: int = framing._FAST_MAX + 3 * framing._PIECE) -> bytes:
+    """A request whose text holds multi-byte characters throughout; with `bad_at`, one byte of
+    a character near that offset becomes invalid (a stray continuation byte)."""
+    raw = bytearray(body(7, "é漢😀 x" * (size // 12)))
+    if bad_at is not None:
+        at = raw.index("é".encode(), min(bad_at, len(raw) - 40))
+        raw[at] = 0x80  # é's lead byte replaced by a continuation byte
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    "bad_at", [None, 60, framing._PIECE - 2, framing._PIECE, 2 * framing._PIECE + 5, -1]
+)
+@pytest.mark.parametrize("piece", [framing.CHUNK, 100_000, 1 << 20])
+def test_long_body_utf8_checked_as_it_arrives(bad_at: int | None, piece: int) -> None:
+    """A body longer than the fast path gathers is checked while it arrives, wherever the bad
+    byte sits relative to the pieces it is checked in: a request with a bad byte is dropped and
+    answered, a good one comes through byte for byte."""
+    data = _long_body(None if bad_at is None else (bad_at if bad_at >= 0 else 10**9))
+    nxt = body(8)
+    stream = header_for(data) + data + header_for(nxt) + nxt
+    answered: list[bytes] = []
+    errors: list[str] = []
+    reader = FrameReader(
+        CutStream([stream[i : i + piece] for i in range(0, len(stream), piece)]),
+        errors.append,
+        reply=answered.append,
+    )
+    first = reader.next()
+    assert first is not None
+    if bad_at is None:
+        assert bytes(first[1]) == data and not errors and not answered
+        first = reader.next()
+        assert first is not None
+    else:
+        assert errors and "UTF-8" in errors[0]
+        assert answered and b'"id":7' in answered[0].replace(b" ", b"")
+    assert bytes(first[1]) == nxt  # the next message is never lost
+    assert reader.next() is None
+
+
+def test_truncated_character_at_the_end_of_a_long_body() -> None:
+    data = bytearray(_long_body(None))
+    cut = data.rindex("😀".encode())
+    data[cut + 2 : cut + 4] = b"  "  # the emoji loses its last two bytes
+    answered: list[bytes] = []
+    reader = FrameReader(
+        CutStream([header_for(bytes(data)), bytes(data)]), lambda m: None, reply=answered.append
+    )
+    assert reader.next() is None and answered  # dropped (and answered), not forwarded
