@@ -215,7 +215,7 @@ def test_long_body_utf8_checked_as_it_arrives(bad_at: int | None, piece: int) ->
     assert reader.next() is None
 
 
-def test_truncated_character_at_the_end_of_a_long_body() -> None:
+def test_character_cut_short_near_the_end_of_a_long_body() -> None:
     data = bytearray(_long_body(None))
     cut = data.rindex("😀".encode())
     data[cut + 2 : cut + 4] = b"  "  # the emoji loses its last two bytes
