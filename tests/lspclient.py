@@ -161,10 +161,13 @@ class LspClient:
             "processId": process_id if process_id is not None else os.getpid(),
             "rootUri": root.as_uri(),
             "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
-            "capabilities": caps.get("capabilities", {
-                "textDocument": {"publishDiagnostics": {}, "formatting": {}},
-                "workspace": {"configuration": True, "workspaceFolders": True},
-            }),
+            "capabilities": caps.get(
+                "capabilities",
+                {
+                    "textDocument": {"publishDiagnostics": {}, "formatting": {}},
+                    "workspace": {"configuration": True, "workspaceFolders": True},
+                },
+            ),
         }
         resp = self.request("initialize", params)
         self.notify("initialized", {})
@@ -174,7 +177,14 @@ class LspClient:
         uri = path.as_uri()
         self.notify(
             "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": language, "version": version, "text": text}},
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": language,
+                    "version": version,
+                    "text": text,
+                }
+            },
         )
         return uri
 

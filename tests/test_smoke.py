@@ -11,7 +11,11 @@ from lspclient import LspClient
 
 @pytest.mark.parametrize("form", ["ruff-shim", "lsp-shim"])
 def test_full_conversation(form: str, ruff_project: Path, shim_env: dict[str, str]) -> None:
-    cmd = [script("ruff-shim"), "server"] if form == "ruff-shim" else [script("lsp-shim"), "--", "ruff", "server"]
+    cmd = (
+        [script("ruff-shim"), "server"]
+        if form == "ruff-shim"
+        else [script("lsp-shim"), "--", "ruff", "server"]
+    )
     client = LspClient(cmd, env=shim_env, cwd=ruff_project)
     try:
         init = client.initialize(ruff_project)
