@@ -8,7 +8,6 @@ import time
 from lsp_shim import log, lsp, spawn
 from lsp_shim.backend import Backend
 from lsp_shim.docstate import TRACKED, ClientState
-from lsp_shim.jsonfast import loads
 from lsp_shim.proxy import (
     ANSWERED,
     CLIENT,
@@ -125,14 +124,10 @@ class Controller:
         self, b: Backend | None, body: bytes | bytearray, keys: dict[str, bytes] | None
     ) -> None:
         method = lsp.method_of(body, keys)
-        token = keys.get("id") if keys else None
-        if token and method is not None and method not in TRACKED:
+        if method is not None and method not in TRACKED:
             # A request the replay state ignores (formatting, hover, …): its head says all we
             # need, so the common case decodes nothing.
-            try:
-                rid = loads(token)
-            except ValueError:
-                rid = None
+            rid = lsp.head_id(keys)
             if rid is not None:
                 self._track_request(b, lsp.id_key(rid), rid)
                 return

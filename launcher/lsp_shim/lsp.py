@@ -196,18 +196,23 @@ def id_key(rid: object) -> str:
     return dumps(rid).decode()
 
 
+def head_id(keys: dict[str, bytes] | None) -> object:
+    """The id a message's head holds (see `head`), decoded; None when absent, null or unreadable."""
+    token = keys.get("id") if keys else None
+    if not token:
+        return None
+    try:
+        return loads(token)
+    except ValueError:
+        return None
+
+
 def leading_id(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> str | None:
     """The request-id key (see `id_key`) when the head of the message holds the id, read without
     decoding the body; exact when not None (see `head`). `keys` is `head(body)` if known."""
-    keys = keys or head(body)
-    token = keys.get("id") if keys else None
-    if not token or token == b"null":
-        return None
-    try:
-        # Decoded first so "\u00e9" and "é", or 1e3 and 1000.0, give the same key.
-        return id_key(loads(token))
-    except ValueError:
-        return None
+    # Decoded first so "\u00e9" and "é", or 1e3 and 1000.0, give the same key.
+    rid = head_id(keys or head(body))
+    return None if rid is None else id_key(rid)
 
 
 def is_response_to(body: bytes | bytearray, request_id: object) -> dict[str, Any] | None:
