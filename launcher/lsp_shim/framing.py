@@ -38,6 +38,7 @@ CHUNK = 65536
 PREALLOC = 16 * 1024 * 1024  # a body up to this size gets its buffer at once; beyond, it grows
 _SEP = b"\r\n\r\n"
 _CANONICAL = b"Content-Length: "
+_CANONICAL_MAX = len(_CANONICAL) + len(str(MAX_BODY)) + len(_SEP)  # longest canonical header
 _FAST_MAX = 1 << 20  # bodies the fast path gathers in the buffer; larger ones are read directly
 # UTF-8 is validated by decoding, in pieces of this size: a piece's text (up to 4 bytes per
 # character) then stays below glibc's raised mmap threshold (see launch.serve), and reusing
@@ -217,12 +218,12 @@ class FrameReader:
             return None
         if not buf.startswith(_CANONICAL, pos) or self._rescan:
             return None
-        sep = buf.find(_SEP, pos, pos + 32)
+        sep = buf.find(_SEP, pos, pos + _CANONICAL_MAX)
         if sep < 0:
-            if have - pos < 32:
+            if have - pos < _CANONICAL_MAX:
                 self._want = CHUNK
             return None
-        digits = buf[pos + 16 : sep]
+        digits = buf[pos + len(_CANONICAL) : sep]
         if not digits.isdigit():
             return None
         start = sep + 4
@@ -233,7 +234,7 @@ class FrameReader:
             if stop - start <= _FAST_MAX and buf.find(b"\r", start, have) < 0:
                 self._want = max(CHUNK, stop - have)
             return None
-        if stop < len(buf) and not buf.startswith(b"Content-", stop):
+        if stop < have and not buf.startswith(b"Content-", stop):
             return None
         # No CR in the body: no header can hide in it (see _embedded).
         if buf.find(b"\r", start, stop) >= 0:
