@@ -22,6 +22,7 @@ import os
 import sys
 
 from lsp_shim.errors import ShimError
+from lsp_shim.sync import write_all
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -169,9 +170,7 @@ def write_file_atomic(directory: str, name: str, data: bytes) -> None:
     tmp = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY | _CLOEXEC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     except OSError:
         os.close(fd)
         _unlink(tmp)
@@ -449,9 +448,7 @@ def _copy_hashing(src: int, target: str, h: _Hash, mode: int) -> str:
             if not chunk:
                 break
             h.update(chunk)
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, chunk)
         if sys.platform != "win32":
             os.fchmod(fd, (mode & 0o755) | 0o700)
     finally:

@@ -92,20 +92,20 @@ class Sink:
                 return False
             try:
                 if not header:
-                    _write_all(self.fd, body)
+                    write_all(self.fd, body)
                 elif _writev is not None:
                     # One system call and no joined copy of the body.
                     sent = _writev(self.fd, (header, body))
                     if sent < len(header):
-                        _write_all(self.fd, header[sent:])
+                        write_all(self.fd, header[sent:])
                         sent = len(header)
                     if sent < len(header) + len(body):
-                        _write_all(self.fd, memoryview(body)[sent - len(header) :])
+                        write_all(self.fd, memoryview(body)[sent - len(header) :])
                 elif len(body) < _SMALL:
-                    _write_all(self.fd, header + body)
+                    write_all(self.fd, header + body)
                 else:
-                    _write_all(self.fd, header)
-                    _write_all(self.fd, body)
+                    write_all(self.fd, header)
+                    write_all(self.fd, body)
             except OSError:
                 self.broken = True
                 return False
@@ -124,7 +124,8 @@ class Sink:
                 pass
 
 
-def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """Write all of `data` to `fd`, however many calls the OS needs."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
