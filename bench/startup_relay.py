@@ -445,7 +445,8 @@ class Bench:
             ]
             + ["(info: pooled)", f"×{rtt_ratio:.3f}"]
         )
-        shim_paired = paired(s)
+        ratios = {c.key: paired(c) for c in relays}
+        shim_paired = ratios["shim"]
         paired_ratio = L.median(shim_paired) if shim_paired else float("nan")
         rows.append(
             [
@@ -453,7 +454,9 @@ class Bench:
                 "1",
             ]
             + [
-                f"×{L.median(paired(c)):.3f} ({ratio_spread(paired(c))})" if paired(c) else "—"
+                f"×{L.median(ratios[c.key]):.3f} ({ratio_spread(ratios[c.key])})"
+                if ratios[c.key]
+                else "—"
                 for c in relays
             ]
             + ["ratio ≤ 1.10", verdict_text(paired_ratio <= 1.10, f"×{paired_ratio:.3f}")]
