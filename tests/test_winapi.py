@@ -262,3 +262,61 @@ def test_file_id_is_stable_and_distinct(tmp_path: Path) -> None:
     time.sleep(0.01)
     b.write_bytes(b"two!")
     assert store.stat_key(os.stat(b)) != key  # a rewrite changes the key
+
+
+# -- reading a source without locking it ----------------------------------------------------------
+
+
+def test_open_shared_reads_the_file_and_is_not_inherited(tmp_path: Path) -> None:
+    src = tmp_path / "ruff.exe"
+    src.write_bytes(b"MZ" + os.urandom(300))
+    fd = winapi.open_shared(str(src))
+    try:
+        assert os.read(fd, 1000) == src.read_bytes()
+        assert not os.get_inheritable(fd)  # a server we start must not inherit the source
+    finally:
+        os.close(fd)
+
+
+def test_open_shared_names_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        winapi.open_shared(str(tmp_path / "gone.exe"))
+
+
+def test_store_reads_sources_through_open_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+    real = winapi.open_shared
+
+    def spy(path: str) -> int:
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(winapi, "open_shared", spy)
+    src = tmp_path / "ruff.exe"
+    src.write_bytes(b"MZ" + os.urandom(1000))
+    shadow = store.Store(str(tmp_path / "st")).open().shadow(str(src))
+    assert opened == [str(src)]
+    assert Path(shadow.copy).read_bytes() == src.read_bytes()
+
+
+@windows_only
+def test_a_source_being_copied_can_be_replaced_and_deleted(tmp_path: Path) -> None:
+    src = tmp_path / "ruff.exe"
+    src.write_bytes(b"old")
+    new = tmp_path / "new.exe"
+    new.write_bytes(b"new")
+    fd = os.open(src, os.O_RDONLY)  # what a plain open does to an installer: the problem
+    try:
+        with pytest.raises(PermissionError):
+            os.replace(new, src)
+    finally:
+        os.close(fd)
+    fd = winapi.open_shared(str(src))
+    try:
+        os.replace(new, src)  # an upgrade renaming the new binary into place
+        os.remove(src)  # an uninstall
+        assert os.read(fd, 10) == b"old"  # the copy goes on reading what it started with
+    finally:
+        os.close(fd)

@@ -334,8 +334,10 @@ class Store:
         import hashlib
         import time
 
+        from lsp_shim.winapi import open_shared
+
         try:
-            src = os.open(source, os.O_RDONLY | _BINARY | _CLOEXEC)
+            src = open_shared(source)
         except OSError as exc:
             raise StoreError(f"cannot read {source}: {exc.strerror}") from None
         try:

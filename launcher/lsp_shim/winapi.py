@@ -7,7 +7,10 @@
   the shim (which stops the server in order) and the shim can send the server CTRL_BREAK alone;
 * long paths: a path of 260 characters or more gets the \\\\?\\ prefix;
 * file identity: os.stat on Windows fills st_dev (volume serial) and st_ino (file id), which is
-  what store.stat_key() uses; file_id() says whether the volume provides one.
+  what store.stat_key() uses; file_id() says whether the volume provides one;
+* reading a source to copy it: os.open shares it for reading and writing but not deleting, so
+  an installer that renames or deletes the binary during our copy would get "Access is denied";
+  open_shared() lets it (the store then sees the change and copies again).
 
 Nothing here is imported at startup on POSIX; tests/test_winapi.py checks structure layouts
 with ctypes on every OS and the real calls on Windows.
@@ -28,6 +31,11 @@ JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9
 CREATE_NEW_PROCESS_GROUP = 0x00000200
 CTRL_BREAK_EVENT = 1
 MAX_PATH = 260
+GENERIC_READ = 0x80000000
+FILE_SHARE_ALL = 0x1 | 0x2 | 0x4  # FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE
+OPEN_EXISTING = 3
+FILE_FLAG_SEQUENTIAL_SCAN = 0x08000000
+INVALID_HANDLE_VALUE = -1
 _jobs: list[Job] = []  # jobs stay open for our lifetime; closing the last handle kills the tree
 
 
@@ -110,6 +118,16 @@ def _kernel32() -> Any:
     k.CloseHandle.restype = wintypes.BOOL
     k.GetCurrentProcess.argtypes = []
     k.GetCurrentProcess.restype = wintypes.HANDLE
+    k.CreateFileW.argtypes = [
+        wintypes.LPCWSTR,
+        wintypes.DWORD,
+        wintypes.DWORD,
+        ctypes.c_void_p,
+        wintypes.DWORD,
+        wintypes.DWORD,
+        wintypes.HANDLE,
+    ]
+    k.CreateFileW.restype = ctypes.c_ssize_t  # compared with INVALID_HANDLE_VALUE (-1)
     return k
 
 
@@ -221,6 +239,39 @@ def long_path(path: str, windows: bool = WINDOWS) -> str:
     if full.startswith("\\\\"):  # UNC: \\server\share\… → \\?\UNC\server\share\…
         return "\\\\?\\UNC\\" + full[2:]
     return "\\\\?\\" + full
+
+
+def open_shared(path: str) -> int:
+    """A read-only fd on `path` that never stops others from renaming or deleting the file
+    (FILE_SHARE_DELETE on Windows; any open does that on POSIX). Raises OSError."""
+    import os
+
+    if not WINDOWS:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    import msvcrt
+
+    k = _kernel32()
+    handle = k.CreateFileW(
+        long_path(os.path.abspath(path)),
+        GENERIC_READ,
+        FILE_SHARE_ALL,
+        None,
+        OPEN_EXISTING,
+        FILE_FLAG_SEQUENTIAL_SCAN,
+        None,
+    )
+    if handle == INVALID_HANDLE_VALUE:
+        import ctypes
+
+        err = _last_error()
+        raise getattr(ctypes, "WinError")(err, None)  # noqa: B009 - Windows only
+    to_fd = getattr(msvcrt, "open_osfhandle")  # noqa: B009 - Windows only
+    try:
+        # The fd owns the handle from here: closing the fd closes it.
+        return int(to_fd(handle, os.O_RDONLY | getattr(os, "O_BINARY", 0)))
+    except OSError:
+        k.CloseHandle(handle)
+        raise
 
 
 def file_id(path: str) -> tuple[int, int] | None:
