@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,6 @@ from conftest import RUFF_NEW, script, tool_in
 from lspclient import LspClient, frame
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes and scripts")
-ROOT = pytest.mark.skipif(
-    sys.platform == "win32" or os.geteuid() == 0, reason="root ignores directory permissions"
-)
 INIT_PARAMS = {"processId": None, "capabilities": {}}
 SHIM_PROGS = ("lsp-shim:", "ruff-shim:", "ty-shim:")
 
@@ -169,35 +166,55 @@ def test_loop_through_a_wrapper_ends(
 # the store cannot be used
 
 
-def _broken_store(kind: str, tmp_path: Path) -> Path:
-    if kind == "file-as-store":
-        store = tmp_path / "store-file"
-        store.write_text("")
-    elif kind == "file-as-parent":
-        parent = tmp_path / "parent-file"
-        parent.write_text("")
-        store = parent / "store"
-    else:  # read-only parent
-        parent = tmp_path / "ro"
-        parent.mkdir()
-        parent.chmod(0o500)
-        store = parent / "store"
-    return store
+@pytest.fixture
+def broken_store(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Makes a store path the shim cannot use, of the given kind."""
+    mounts: list[Path] = []
+
+    def make(kind: str) -> Path:
+        if kind == "file-as-store":
+            store = tmp_path / "store-file"
+            store.write_text("")
+            return store
+        parent = tmp_path / ("parent-file" if kind == "file-as-parent" else "ro")
+        if kind == "file-as-parent":
+            parent.write_text("")
+        else:  # read-only parent
+            parent.mkdir()
+            parent.chmod(0o500)
+            if os.geteuid() == 0:
+                # Root ignores the mode: a read-only mount refuses even root.
+                done = subprocess.run(
+                    ["mount", "-t", "tmpfs", "-o", "ro,size=1m,mode=0500", "tmpfs", str(parent)],
+                    capture_output=True,
+                    text=True,
+                )
+                if done.returncode != 0:
+                    pytest.skip(f"root ignores modes and mount refused: {done.stderr.strip()}")
+                mounts.append(parent)
+        return parent / "store"
+
+    yield make
+    for mnt in mounts:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 STORE_KINDS = [
     "file-as-store",
     "file-as-parent",
-    pytest.param("readonly-parent", marks=ROOT),
+    "readonly-parent",
 ]
 
 
 @POSIX
 @pytest.mark.parametrize("kind", STORE_KINDS)
 def test_unusable_store_runs_in_place_with_a_warning(
-    kind: str, ruff_project: Path, shim_env: dict[str, str], tmp_path: Path
+    kind: str,
+    ruff_project: Path,
+    shim_env: dict[str, str],
+    broken_store: Callable[[str], Path],
 ) -> None:
-    env = {**shim_env, "LSP_SHIM_STORE": str(_broken_store(kind, tmp_path))}
+    env = {**shim_env, "LSP_SHIM_STORE": str(broken_store(kind))}
     client = LspClient([script("ruff-shim"), "server"], env=env, cwd=ruff_project)
     try:
         init = client.initialize(ruff_project)
@@ -220,9 +237,9 @@ def test_unusable_store_runs_in_place_with_a_warning(
 
 @POSIX
 def test_unusable_store_is_reported_once(
-    ruff_project: Path, shim_env: dict[str, str], tmp_path: Path
+    ruff_project: Path, shim_env: dict[str, str], broken_store: Callable[[str], Path]
 ) -> None:
-    env = {**shim_env, "LSP_SHIM_STORE": str(_broken_store("file-as-store", tmp_path))}
+    env = {**shim_env, "LSP_SHIM_STORE": str(broken_store("file-as-store"))}
     client = LspClient([script("ruff-shim"), "server"], env=env, cwd=ruff_project)
     try:
         client.initialize(ruff_project)
@@ -237,9 +254,12 @@ def test_unusable_store_is_reported_once(
 @POSIX
 @pytest.mark.parametrize("kind", STORE_KINDS)
 def test_unusable_store_one_shot(
-    kind: str, ruff_project: Path, shim_env: dict[str, str], tmp_path: Path
+    kind: str,
+    ruff_project: Path,
+    shim_env: dict[str, str],
+    broken_store: Callable[[str], Path],
 ) -> None:
-    env = {**shim_env, "LSP_SHIM_STORE": str(_broken_store(kind, tmp_path))}
+    env = {**shim_env, "LSP_SHIM_STORE": str(broken_store(kind))}
     result = run([script("ruff-shim"), "--version"], env, ruff_project)
     assert (result.returncode, result.stdout) == (0, f"ruff {RUFF_NEW}\n")
     one_line(result.stderr, "warning", "in place")
@@ -248,9 +268,9 @@ def test_unusable_store_one_shot(
 @POSIX
 @pytest.mark.parametrize("form", ["--strict", "LSP_SHIM_STRICT"])
 def test_strict_refuses_to_run_in_place(
-    form: str, ruff_project: Path, shim_env: dict[str, str], tmp_path: Path
+    form: str, ruff_project: Path, shim_env: dict[str, str], broken_store: Callable[[str], Path]
 ) -> None:
-    env = {**shim_env, "LSP_SHIM_STORE": str(_broken_store("file-as-store", tmp_path))}
+    env = {**shim_env, "LSP_SHIM_STORE": str(broken_store("file-as-store"))}
     if form == "--strict":
         cmd = [script("lsp-shim"), "--strict", "--", "ruff", "server"]
     else:
