@@ -198,3 +198,38 @@ def test_long_edit_logs_are_folded(monkeypatch: Any) -> None:
         )
     assert len(doc.log) <= 3  # folded once it passed the bound
     assert s.text_of(uri) == "5432abc\n" and doc.log == [] and doc.version == 5
+
+
+def test_long_wide_texts_are_kept_as_utf8(monkeypatch: Any) -> None:
+    """A str with one emoji takes 4 bytes per character; the state keeps such texts as UTF-8
+    and gives back exactly what it was told, lone surrogates (from JSON escapes) included."""
+    from lsp_shim import docstate
+
+    monkeypatch.setattr(docstate, "PACK", 1000)
+    s = ClientState()
+    wide = "naïve 😀 — \ud800 " + "x" * 2000 + "\n"
+    latin = "naïve " + "x" * 2000 + "\n"  # one byte per character as a str: left alone
+    for uri, text in (("w", wide), ("l", latin), ("short", "😀")):
+        item = {"uri": uri, "languageId": "python", "version": 1, "text": text}
+        s.observe(note("textDocument/didOpen", {"textDocument": item}))
+    assert isinstance(s.documents["w"].text, bytes)
+    assert len(s.documents["w"].text) < len(wide) * 2
+    assert isinstance(s.documents["l"].text, str) and isinstance(s.documents["short"].text, str)
+    assert s.text_of("w") == wide and s.text_of("l") == latin and s.text_of("short") == "😀"
+    # Edits apply to the packed text, and a whole-text change is packed too.
+    change = {"range": rng(0, 0, 0, 5), "text": "naive"}
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "w", "version": 2}, "contentChanges": [change]},
+        )
+    )
+    assert s.text_of("w") == "naive" + wide[5:]
+    assert isinstance(s.documents["w"].text, bytes)
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "l", "version": 2}, "contentChanges": [{"text": wide}]},
+        )
+    )
+    assert isinstance(s.documents["l"].text, bytes) and s.text_of("l") == wide

@@ -6,9 +6,11 @@ import random
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from conftest import script
 from lspclient import LspClient
@@ -119,6 +121,38 @@ def test_crash_restarts_answers_in_flight_and_replays(
         client.wait_notification("textDocument/publishDiagnostics")
         assert info(client)["pid"] != first_pid
         assert client.request("test/text", {"uri": uri})["result"] == "héllo\n"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
+def test_big_document_is_settled_when_quiet_kept_compact_and_replayed(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
+    """A big didOpen is read for the replay state once the session is quiet (not whenever some
+    later message happens to wake the controller), costs about its UTF-8 size to keep although
+    one emoji makes a Python str 4 bytes per character, and comes back exactly after a crash."""
+    env = {**shim_env, "LSP_SHIM_LOG": "debug"}
+    client = start(server_file, env, project)
+    try:
+        init(client, project)
+        info(client)
+        time.sleep(0.5)  # the controller is idle now: only a wake-up gets it to the message
+        shim = psutil.Process(client.proc.pid)
+        base = shim.memory_info().rss
+        text = "naïve 😀 — " + ("x" * 90 + "\n") * 80_000  # 7.2 MB of UTF-8
+        size = len(text.encode())
+        uri = client.open(project / "big.txt", text, language="plaintext")
+        deadline = time.monotonic() + 5
+        while "editor message for the replay state" not in client.stderr:
+            assert time.monotonic() < deadline, "the big message was never read while quiet"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        grown = shim.memory_info().rss - base
+        assert grown < 2.5 * size, f"keeping a {size} byte document costs {grown} bytes"
+        client.notify("test/die", {"code": 9})
+        wait_note(client, "restarted")
+        assert client.request("test/text", {"uri": uri})["result"] == text
         assert client.shutdown_exit() == 0
     finally:
         client.close()

@@ -31,7 +31,9 @@ CRASH_WINDOW = 180.0
 CRASH_LIMIT = 5  # restarts allowed within the window; the next crash gives up
 RETIRE_WAIT = 2.0
 IDLE = 0.3  # seconds without events before big messages are decoded for the replay state
-BIG = 1 << 20  # bytes; smaller messages are decoded at once
+# Bytes of big messages that may wait for a quiet moment; past that they are decoded at once
+# (an editor sending a big document's full text on every keystroke is never quiet).
+BACKLOG_MAX = 64 << 20
 ORPHAN_WAIT = 10.0  # seconds a replacement has to adopt its predecessor's registrations
 INIT_TIMEOUT = 10.0
 
@@ -66,6 +68,7 @@ class Controller:
         self.orphan_deadline = 0.0
         self.refusal: tuple[str, int] | None = None  # (why, exit code) once no server can run
         self.backlog: list[dict[str, Any] | bytes | bytearray] = []
+        self.backlog_bytes = 0  # of the big messages in it
 
     def attach(self, b: Backend) -> None:
         self.relay.backends[b.gen] = b
@@ -79,11 +82,13 @@ class Controller:
             if self.backlog:
                 timeout = IDLE if timeout < 0 else min(timeout, IDLE)
             events = self.relay.inbox.take(timeout)
-            for event in events:
-                code = self.handle(event)
+            quiet = not events
+            events.reverse()
+            while events:  # popped, so no event (a big body) outlives its handling
+                code = self.handle(events.pop())
                 if code is not None:
                     return code
-            if not events and self.backlog:
+            if quiet and self.backlog:
                 self._apply_backlog()
             self._check_retiring()
             self._drop_orphans()
@@ -131,7 +136,7 @@ class Controller:
             if rid is not None:
                 self._track_request(b, lsp.id_key(rid), rid)
                 return
-        big = len(body) > BIG
+        big = len(body) > lsp.BIG
         key = lsp.leading_id(body) if big else None
         # A big message is almost always didOpen/didChange (no id): its decoding waits for a
         # quiet moment, so it never holds the GIL while the relay has work.
@@ -144,7 +149,9 @@ class Controller:
                 stop_later(self.relay.current, 1.0)  # editors wait for us after `exit`
         if self.state_ok:
             self.backlog.append(msg if msg is not None else body)
-            if not big and len(self.backlog) == 1:
+            if big:
+                self.backlog_bytes += len(body)
+            if (not big and len(self.backlog) == 1) or self.backlog_bytes > BACKLOG_MAX:
                 self._apply_backlog()
 
     def _track_request(self, b: Backend | None, key: str, rid: object) -> None:
@@ -163,8 +170,14 @@ class Controller:
     def _apply_backlog(self) -> None:
         """Feed queued editor messages to the replay state, in order."""
         items, self.backlog = self.backlog, []
-        for item in items:
+        self.backlog_bytes = 0
+        items.reverse()
+        while items:
+            item = items.pop()  # popped, so each big body is freed once it has been read
             msg = item if isinstance(item, dict) else lsp.decode(item)
+            if len(item) > lsp.BIG:
+                log.debug(f"read a {len(item)} byte editor message for the replay state")
+            del item
             method = msg.get("method") if msg else None
             if not self.state_ok or msg is None or not isinstance(method, str):
                 continue

@@ -7,6 +7,8 @@ never on the startup path.
 
 from __future__ import annotations
 
+import sys
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -92,6 +94,19 @@ def apply_changes(doc: TextDocument, changes: list[dict[str, Any]]) -> None:
 
 
 COMPACT = 2000  # logged changes per document before pygls folds them into its text
+PACK = 1 << 20  # characters; a longer text is kept as UTF-8 when that is smaller (see _pack)
+
+
+def _pack(text: str) -> str | bytes:
+    """A long text with characters beyond Latin-1 takes 2 or 4 bytes per character as a str
+    (one emoji makes it 4); as UTF-8 it is usually about a quarter of that. Others stay str."""
+    if len(text) < PACK or sys.getsizeof(text) < 2 * len(text):
+        return text
+    return text.encode("utf-8", "surrogatepass")  # lone surrogates (from JSON escapes) too
+
+
+def _unpack(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text.decode("utf-8", "surrogatepass")
 
 
 class Doc:
@@ -109,7 +124,7 @@ class Doc:
         self.uri = uri
         self.language = language
         self.version = version
-        self.text = text
+        self.text = _pack(text)
         self.log: list[dict[str, Any]] = []
         self.encoding = encoding
 
@@ -118,7 +133,7 @@ class Doc:
             if isinstance(ch.get("range"), dict):
                 self.log.append(ch)
             else:  # a whole-text change makes everything before it moot
-                self.text = ch.get("text", "")
+                self.text = _pack(ch.get("text", ""))
                 self.log.clear()
         if version is not None:
             self.version = version
@@ -127,12 +142,14 @@ class Doc:
 
     def source(self) -> str:
         """The current text (applying the edit log with pygls' document model)."""
+        text = _unpack(self.text)
         if self.log:
-            doc = make_document(self.uri, self.text, self.version, self.language, self.encoding)
+            doc = make_document(self.uri, text, self.version, self.language, self.encoding)
             apply_changes(doc, self.log)
-            self.text = doc.source
+            text = doc.source
+            self.text = _pack(text)
             self.log = []
-        return self.text
+        return text
 
 
 class ClientState:

@@ -39,7 +39,7 @@ _scan = _make()
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Decode one JSON document; raise ValueError on anything invalid (bad UTF-8 included)."""
-    text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+    text = data if isinstance(data, str) else str(data, "utf-8")  # no copy of the bytes first
     if _scan is None:
         import json
 

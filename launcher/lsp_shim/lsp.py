@@ -8,6 +8,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+# A message this large takes milliseconds to decode (holding the GIL): the replay state decodes
+# it only in a quiet moment, and its relay wakes the controller so that moment is noticed.
+BIG = 1 << 20
+
 # Methods the relay must notice on the client→server path; everything else passes unread.
 _WATCHED = (b'"initialize"', b'"shutdown"', b'"exit"')
 

@@ -78,7 +78,10 @@ class Relay:
                         log.debug("server stdin closed; a client message was not delivered")
                     # After sending, so the controller's decoding never delays a message; still
                     # under the lock, so a switch sees every message sent to the old server.
-                    self.inbox.put((CLIENT, b, body, keys), wake=msg is not None)
+                    self.inbox.put(
+                        (CLIENT, b, body, keys), wake=msg is not None or len(body) > lsp.BIG
+                    )
+            del frame, header, body  # a big body is not kept alive while we wait for the next
             frame = self.client_in.next()
         self.inbox.put((CLIENT_EOF,))
 
