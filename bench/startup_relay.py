@@ -29,6 +29,7 @@ import lspbench as L
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
 FORMAT_OPTIONS = {"tabSize": 4, "insertSpaces": True}
+SETTLE_S = 1.5  # after the big message: a relay that keeps state reads it in a quiet moment
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Contender:
     mbps: list[float] = field(default_factory=list)
     rss_warm: list[int] = field(default_factory=list)
     rss_big: list[int] = field(default_factory=list)
+    rss_settled: list[int] = field(default_factory=list)
     rss_peak: list[int] = field(default_factory=list)
     exit_ms: list[float] = field(default_factory=list)
     exit_needed_eof: int = 0
@@ -276,6 +278,8 @@ class Bench:
         c.mbps.append(self.big_mb / ((tr - t) / 1e9))
         if c.relay:
             c.rss_big.append(L.rss(pid))
+            time.sleep(SETTLE_S)
+            c.rss_settled.append(L.rss(pid))
             peak = L.peak_rss(pid)
             if peak is not None:
                 c.rss_peak.append(peak)
@@ -355,6 +359,7 @@ class Bench:
                     "mbps": c.mbps,
                     "rss_warm": c.rss_warm,
                     "rss_big": c.rss_big,
+                    "rss_settled": c.rss_settled,
                     "rss_peak": c.rss_peak,
                     "exit_ms": c.exit_ms,
                     "errors": c.errors,
@@ -487,18 +492,21 @@ class Bench:
                 verdict_text(rw <= 2.5 * bare, f"{L.fmt(rw / bare)} ×"),
             ]
         )
-        rb = L.median(s.rss_big) / L.MIB
-        rows.append(
-            [f"relay RSS right after the {a.big_mb} MiB message", "—"]
-            + [
-                f"{L.fmt(L.median(c.rss_big) / L.MIB)} MiB ({L.fmt(L.median(c.rss_big) / L.MIB / bare)} × bare)"
-                for c in relays
-            ]
-            + [
-                f"≤ 2.5 × bare ({L.fmt(2.5 * bare)} MiB)",
-                verdict_text(rb <= 2.5 * bare, f"{L.fmt(rb / bare)} ×"),
-            ]
-        )
+        # A relay that can replay keeps the document, so no RSS here can stay near bare Python:
+        # these rows are information, the target above is the session's.
+        for label, pick in (
+            (f"relay RSS right after the {a.big_mb} MiB message (info)", "rss_big"),
+            (f"  {SETTLE_S:g} s later, document kept for replay (info)", "rss_settled"),
+        ):
+            rows.append(
+                [label, "—"]
+                + [
+                    f"{L.fmt(L.median(getattr(c, pick)) / L.MIB)} MiB "
+                    f"({L.fmt(L.median(getattr(c, pick)) / L.MIB / bare)} × bare)"
+                    for c in relays
+                ]
+                + ["", ""]
+            )
         if s.rss_peak:
             rows.append(
                 ["  relay peak RSS (VmHWM, info)", "—"]
