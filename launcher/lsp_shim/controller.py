@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from lsp_shim import log, lsp, spawn
+from lsp_shim import heap, log, lsp, spawn
 from lsp_shim.backend import Backend
 from lsp_shim.docstate import TRACKED, ClientState
 from lsp_shim.proxy import (
@@ -170,6 +170,7 @@ class Controller:
     def _apply_backlog(self) -> None:
         """Feed queued editor messages to the replay state, in order."""
         items, self.backlog = self.backlog, []
+        big = self.backlog_bytes > 0
         self.backlog_bytes = 0
         items.reverse()
         while items:
@@ -192,6 +193,9 @@ class Controller:
                     f"stopped tracking editor state ({exc!r}); a server restart will not replay "
                     "documents"
                 )
+        if big:
+            msg = None  # the last big message's decoded text goes before the heap is trimmed
+            heap.give_back()  # what decoding it took, glibc would otherwise keep
 
     def _answered(self, b: Backend, answer: str | bytes | bytearray) -> None:
         """`answer` is the answer's id key when the relay could read it, else its body."""

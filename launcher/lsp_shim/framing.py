@@ -41,8 +41,8 @@ _CANONICAL = b"Content-Length: "
 _CANONICAL_MAX = len(_CANONICAL) + len(str(MAX_BODY)) + len(_SEP)  # longest canonical header
 _FAST_MAX = 1 << 20  # bodies the fast path gathers in the buffer; larger ones are read directly
 # UTF-8 is validated by decoding, in pieces of this size: a piece's text (up to 4 bytes per
-# character) then stays below glibc's raised mmap threshold (see launch.serve), and reusing
-# heap pages is ~6x faster than faulting in fresh ones for every piece.
+# character) then stays below glibc's raised mmap threshold (see heap.keep_free_pages), and
+# reusing heap pages is ~6x faster than faulting in fresh ones for every piece.
 _PIECE = 1 << 18
 # Characters allowed in a header field name (RFC 9110 token); anything else is not a header.
 _TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

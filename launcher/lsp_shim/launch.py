@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from lsp_shim import log, lsp, spawn
+from lsp_shim import heap, log, lsp, spawn
 from lsp_shim.backend import Backend
 from lsp_shim.controller import Controller
 from lsp_shim.errors import ShimError
@@ -169,11 +169,7 @@ def serve(opts: Options) -> int:
     from lsp_shim import winapi
 
     winapi.set_binary_stdio()
-    # glibc gives a thread's free heap back to the OS past 128 KiB, so each message of some
-    # tens of KiB faulted its pages in again (~20 faults per formatting round trip, ~4 µs each
-    # in a VM). Freeing one mmap'd block raises its trim threshold to twice that block (glibc's
-    # documented dynamic threshold); elsewhere this is a no-op.
-    bytes(2 << 20)
+    heap.keep_free_pages()
     client_out = Sink(1)
     # A request the reader must drop (bad body) is answered with an error, never left pending.
     client_in = FrameReader(
