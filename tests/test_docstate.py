@@ -233,3 +233,30 @@ def test_long_wide_texts_are_kept_as_utf8(monkeypatch: Any) -> None:
         )
     )
     assert isinstance(s.documents["l"].text, bytes) and s.text_of("l") == wide
+
+
+def test_texts_given_as_utf8_bytes() -> None:
+    """A big message's strings arrive as UTF-8 bytes (lsp.decode_texts): kept as they are,
+    applied as text, replayed as text."""
+    s = ClientState()
+    text = "naïve 😀\nsecond line\n"
+    item = {"uri": "u", "languageId": "python", "version": 1, "text": text.encode()}
+    s.observe(note("textDocument/didOpen", {"textDocument": item}))
+    assert s.documents["u"].text == text.encode()
+    change = {"range": rng(1, 0, 1, 6), "text": "2nd 😀".encode()}
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "u", "version": 2}, "contentChanges": [change]},
+        )
+    )
+    assert s.text_of("u") == "naïve 😀\n2nd 😀 line\n"
+    whole = {"text": "all new ✓".encode()}
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "u", "version": 3}, "contentChanges": [whole]},
+        )
+    )
+    (opened,) = [m for m in s.replay() if m["method"] == "textDocument/didOpen"]
+    assert opened["params"]["textDocument"]["text"] == "all new ✓"

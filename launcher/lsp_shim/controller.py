@@ -175,9 +175,14 @@ class Controller:
         items.reverse()
         while items:
             item = items.pop()  # popped, so each big body is freed once it has been read
-            msg = item if isinstance(item, dict) else lsp.decode(item)
-            if len(item) > lsp.BIG:
+            msg: dict[str, Any] | None
+            if isinstance(item, dict):
+                msg = item
+            elif len(item) > lsp.BIG:
+                msg = lsp.decode_texts(item)
                 log.debug(f"read a {len(item)} byte editor message for the replay state")
+            else:
+                msg = lsp.decode(item)
             del item
             method = msg.get("method") if msg else None
             if not self.state_ok or msg is None or not isinstance(method, str):

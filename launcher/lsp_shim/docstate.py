@@ -77,7 +77,7 @@ def apply_changes(doc: TextDocument, changes: list[dict[str, Any]]) -> None:
     from lsprotocol import types
 
     for ch in changes:
-        text = ch.get("text", "")
+        text = _unpack(ch.get("text", ""))
         rng = ch.get("range")
         if isinstance(rng, dict):
             s, e = rng["start"], rng["end"]
@@ -97,10 +97,11 @@ COMPACT = 2000  # logged changes per document before pygls folds them into its t
 PACK = 1 << 20  # characters; a longer text is kept as UTF-8 when that is smaller (see _pack)
 
 
-def _pack(text: str) -> str | bytes:
+def _pack(text: str | bytes) -> str | bytes:
     """A long text with characters beyond Latin-1 takes 2 or 4 bytes per character as a str
-    (one emoji makes it 4); as UTF-8 it is usually about a quarter of that. Others stay str."""
-    if len(text) < PACK or sys.getsizeof(text) < 2 * len(text):
+    (one emoji makes it 4); as UTF-8 it is usually about a quarter of that. Others stay str.
+    (The text of a big message arrives as UTF-8 bytes already: lsp.decode_texts.)"""
+    if isinstance(text, bytes) or len(text) < PACK or sys.getsizeof(text) < 2 * len(text):
         return text
     return text.encode("utf-8", "surrogatepass")  # lone surrogates (from JSON escapes) too
 
@@ -119,7 +120,7 @@ class Doc:
     __slots__ = ("encoding", "language", "log", "text", "uri", "version")
 
     def __init__(
-        self, uri: str, text: str, version: int | None, language: str | None, encoding: str
+        self, uri: str, text: str | bytes, version: int | None, language: str | None, encoding: str
     ) -> None:
         self.uri = uri
         self.language = language

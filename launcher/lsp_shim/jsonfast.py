@@ -39,7 +39,45 @@ _scan = _make()
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
     """Decode one JSON document; raise ValueError on anything invalid (bad UTF-8 included)."""
-    text = data if isinstance(data, str) else str(data, "utf-8")  # no copy of the bytes first
+    return _loads(data if isinstance(data, str) else str(data, "utf-8"))  # no copy of the bytes
+
+
+def loads_utf8_strings(data: bytes | bytearray, long: int) -> Any:
+    """Like loads(), but every string of at least `long` UTF-8 bytes comes back as those bytes.
+
+    A document's text as a str takes up to 4 bytes per character (one emoji is enough), and
+    decoding the message first makes a str of all of it as well. Without a \\u escape in the
+    message, it is parsed as Latin-1 instead: its structure is ASCII and each byte becomes one
+    character, so a string comes out as its UTF-8 bytes at one byte per character. `data` must
+    be valid UTF-8 (the relay only forwards such bodies).
+    """
+    if data.find(b"\\u") >= 0:  # an escape could stand for any character: decode properly
+        return _walk(loads(data), lambda s: _long_utf8(s.encode("utf-8", "surrogatepass"), long))
+    return _walk(_loads(str(data, "latin-1")), lambda s: _long_utf8(s.encode("latin-1"), long))
+
+
+def _long_utf8(raw: bytes, long: int) -> str | bytes:
+    return raw if len(raw) >= long else raw.decode("utf-8", "surrogatepass")
+
+
+def _walk(value: Any, convert: Callable[[str], str | bytes]) -> Any:
+    """`value` with every non-ASCII string (keys stay strings) passed through `convert`."""
+    if isinstance(value, str):
+        return value if value.isascii() else convert(value)
+    if isinstance(value, dict):
+        return {
+            k if k.isascii() else _text(convert(k)): _walk(v, convert) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_walk(v, convert) for v in value]
+    return value
+
+
+def _text(key: str | bytes) -> str:
+    return key if isinstance(key, str) else key.decode("utf-8", "surrogatepass")
+
+
+def _loads(text: str) -> Any:
     if _scan is None:
         import json
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lsp_shim.jsonfast import dumps, loads
+from lsp_shim.jsonfast import dumps, loads, loads_utf8_strings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,6 +43,21 @@ def decode(body: bytes | bytearray) -> dict[str, Any] | None:
     """The decoded message, or None when it is not a JSON object."""
     try:
         msg = loads(body)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+_TEXTS = ("textDocument/didOpen", "textDocument/didChange")
+
+
+def decode_texts(body: bytes | bytearray) -> dict[str, Any] | None:
+    """decode() for a big message, where in a didOpen or didChange every string of BIG bytes or
+    more (the document's text) stays UTF-8 bytes (see jsonfast.loads_utf8_strings)."""
+    if method_of(body) not in _TEXTS:
+        return decode(body)
+    try:
+        msg = loads_utf8_strings(body, BIG)
     except ValueError:
         return None
     return msg if isinstance(msg, dict) else None
