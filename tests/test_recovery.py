@@ -172,6 +172,38 @@ def test_big_document_is_settled_when_quiet_kept_compact_and_replayed(
         client.close()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="VmHWM")
+def test_big_full_text_changes_without_a_pause_stay_bounded(
+    server_file: Path, project: Path, shim_env: dict[str, str]
+) -> None:
+    """An editor that sends a big document's full text on every keystroke is never quiet: the
+    bodies waiting to be read for the replay state are bounded (64 MiB), not kept until a pause."""
+    client = start(server_file, shim_env, project)
+    try:
+        init(client, project)
+        info(client)
+        shim = psutil.Process(client.proc.pid)
+        base = shim.memory_info().rss
+        uri = client.open(project / "big.txt", "", language="plaintext")
+        line = "x" * 99 + "\n"
+        for version in range(2, 22):  # 20 × 8 MB, back to back
+            text = f"{version}\n" + line * 80_000
+            client.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"text": text}],
+                },
+            )
+        assert client.request("test/text", {"uri": uri})["result"] == text
+        status = Path(f"/proc/{shim.pid}/status").read_text()
+        peak = int(status.split("VmHWM:")[1].split()[0]) * 1024 - base
+        assert peak < (64 + 56) << 20, f"{20 * len(text) >> 20} MiB sent: peak {peak >> 20} MiB"
+        assert client.shutdown_exit() == 0
+    finally:
+        client.close()
+
+
 def test_crash_loop_guard_trips_on_sixth_crash(
     server_file: Path, project: Path, shim_env: dict[str, str]
 ) -> None:
