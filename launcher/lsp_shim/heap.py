@@ -36,7 +36,7 @@ def give_back() -> None:
             import ctypes
 
             _trim = ctypes.CDLL(None).malloc_trim
-        except (OSError, AttributeError):  # not glibc
+        except (ImportError, OSError, AttributeError):  # no ctypes, or not glibc
             _trim = False
     if callable(_trim):
         _trim(0)
