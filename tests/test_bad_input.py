@@ -332,6 +332,33 @@ def test_garbage_between_messages(ruff_project: Path, shim_env: dict[str, str]) 
         client.close()
 
 
+def test_nesting_deeper_than_pythons_decoder(ruff_project: Path, shim_env: dict[str, str]) -> None:
+    """Valid JSON too deep for Python's decoder is relayed like any other message (the shim
+    reads some for its replay state and must not fall over them); the session goes on."""
+    client = LspClient([script("ruff-shim"), "server"], env=shim_env, cwd=ruff_project)
+    try:
+        client.initialize(ruff_project)
+        uri = client.open(ruff_project / "a.py", "x=1\n")
+        nest = "[" * 3000 + "]" * 3000
+        for method, rid in (("x/deep", ""), ("textDocument/didChange", ""), ("x/ask", '"id":900,')):
+            body = f'{{"jsonrpc":"2.0",{rid}"method":"{method}","params":{{"a":{nest}}}}}'
+            client.send_raw(frame_bytes(body.encode()))
+        assert "error" in client.response(900)  # ruff's own answer reaches the editor
+        fmt = client.request(
+            "textDocument/formatting",
+            {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
+        )
+        assert any("x = 1" in e["newText"] for e in fmt["result"])
+        assert client.shutdown_exit() == 0
+        assert "internal error" not in client.stderr and "Traceback" not in client.stderr
+    finally:
+        client.close()
+
+
+def frame_bytes(body: bytes) -> bytes:
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
 def test_stdin_closed_at_once(ruff_project: Path, shim_env: dict[str, str]) -> None:
     result = run([script("ruff-shim"), "server"], shim_env, ruff_project)
     assert result.returncode != 0

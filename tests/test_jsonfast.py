@@ -49,3 +49,13 @@ def test_invalid_json_is_a_value_error() -> None:
             loads(bad)
     with pytest.raises(ValueError):
         loads_utf8_strings(b'{"a": nul}', LONG)
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_nesting_too_deep_is_a_value_error(depth: int) -> None:
+    """Valid JSON deeper than Python's decoder goes: unreadable to the shim, never a crash."""
+    deep = b'{"a":' + b"[" * depth + b"]" * depth + b"}"
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        loads_utf8_strings(deep, LONG)

@@ -38,7 +38,8 @@ _scan = _make()
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:
-    """Decode one JSON document; raise ValueError on anything invalid (bad UTF-8 included)."""
+    """Decode one JSON document; raise ValueError on anything invalid (bad UTF-8 included, and
+    nesting too deep for the decoder)."""
     return _loads(data if isinstance(data, str) else str(data, "utf-8"))  # no copy of the bytes
 
 
@@ -52,8 +53,13 @@ def loads_utf8_strings(data: bytes | bytearray, long: int) -> Any:
     be valid UTF-8 (the relay only forwards such bodies).
     """
     if data.find(b"\\u") >= 0:  # an escape could stand for any character: decode properly
-        return _walk(loads(data), lambda s: _long_utf8(s.encode("utf-8", "surrogatepass"), long))
-    return _walk(_loads(str(data, "latin-1")), lambda s: _long_utf8(s.encode("latin-1"), long))
+        value, codec = loads(data), "utf-8"
+    else:
+        value, codec = _loads(str(data, "latin-1")), "latin-1"
+    try:
+        return _walk(value, lambda s: _long_utf8(s.encode(codec, "surrogatepass"), long))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _long_utf8(raw: bytes, long: int) -> str | bytes:
@@ -78,6 +84,14 @@ def _text(key: str | bytes) -> str:
 
 
 def _loads(text: str) -> Any:
+    try:
+        return _scan_all(text)
+    except RecursionError:
+        # Valid JSON, but deeper than Python's decoder goes: to the shim it cannot be read.
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _scan_all(text: str) -> Any:
     if _scan is None:
         import json
 
