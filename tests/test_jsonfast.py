@@ -14,33 +14,34 @@ LONG = 24  # bytes; small so that generated strings cross it both ways
 
 # Any character JSON and UTF-8 can carry (lone surrogates have no UTF-8 form to send).
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+keys = st.sampled_from(["text", "uri", "é"]) | text
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=12,
 )
 
 
-def utf8_long(value: Any) -> Any:
-    """What loads_utf8_strings promises: `value` with strings of LONG bytes or more as bytes."""
+def promised(value: Any, is_text: bool = False) -> Any:
+    """What loads_utf8_strings promises: a `text` member of LONG bytes or more as bytes."""
     if isinstance(value, str):
         raw = value.encode()
-        return raw if len(raw) >= LONG else value
+        return raw if is_text and len(raw) >= LONG else value
     if isinstance(value, dict):
-        return {k: utf8_long(v) for k, v in value.items()}
+        return {k: promised(v, k == "text") for k, v in value.items()}
     if isinstance(value, list):
-        return [utf8_long(v) for v in value]
+        return [promised(v) for v in value]
     return value
 
 
-@given(st.dictionaries(text, values, max_size=5), st.booleans())
-@example({"text": "naïve 😀 — 測試 " * 3, "uri": "file:///é"}, False)
+@given(st.dictionaries(keys, values, max_size=5), st.booleans())
+@example({"text": "naïve 😀 — 測試 " * 3, "uri": "file:///é" * 9}, False)
 @example({"text": "C:\\users\\é" * 5}, False)  # a \u that is no escape
-@example({"text": "é" * 30}, True)  # escapes take the other path
-def test_long_strings_come_back_as_their_utf8(obj: dict[str, Any], ascii_only: bool) -> None:
+@example({"text": "é" * 30, "a": ["é" * 30]}, True)  # escapes take the other path
+def test_long_texts_come_back_as_their_utf8(obj: dict[str, Any], ascii_only: bool) -> None:
     body = json.dumps(obj, ensure_ascii=ascii_only).encode()
-    assert loads_utf8_strings(body, LONG) == utf8_long(obj)
-    assert loads_utf8_strings(bytearray(body), LONG) == utf8_long(obj)
+    assert loads_utf8_strings(body, LONG) == promised(obj)
+    assert loads_utf8_strings(bytearray(body), LONG) == promised(obj)
 
 
 def test_invalid_json_is_a_value_error() -> None:

@@ -43,8 +43,9 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
     return _loads(data if isinstance(data, str) else str(data, "utf-8"))  # no copy of the bytes
 
 
-def loads_utf8_strings(data: bytes | bytearray, long: int) -> Any:
-    """Like loads(), but every string of at least `long` UTF-8 bytes comes back as those bytes.
+def loads_utf8_strings(data: bytes | bytearray, long: int, key: str = "text") -> Any:
+    """Like loads(), but a string of at least `long` UTF-8 bytes that is the value of a `key`
+    member (a document's text) comes back as those bytes; every other string is a str.
 
     A document's text as a str takes up to 4 bytes per character (one emoji is enough), and
     decoding the message first makes a str of all of it as well. Without a \\u escape in the
@@ -57,30 +58,32 @@ def loads_utf8_strings(data: bytes | bytearray, long: int) -> Any:
     else:
         value, codec = _loads(str(data, "latin-1")), "latin-1"
     try:
-        return _walk(value, lambda s: _long_utf8(s.encode(codec, "surrogatepass"), long))
+        return _Walk(codec, long, key).value(value, False)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
 
-def _long_utf8(raw: bytes, long: int) -> str | bytes:
-    return raw if len(raw) >= long else raw.decode("utf-8", "surrogatepass")
+class _Walk:
+    """Turns the strings of a decoded value into what loads_utf8_strings promises."""
 
+    def __init__(self, codec: str, long: int, key: str) -> None:
+        self.codec = codec  # how the strings were decoded: their UTF-8 is s.encode(codec)
+        self.long = long
+        self.key = key
 
-def _walk(value: Any, convert: Callable[[str], str | bytes]) -> Any:
-    """`value` with every non-ASCII string (keys stay strings) passed through `convert`."""
-    if isinstance(value, str):
-        return value if value.isascii() else convert(value)
-    if isinstance(value, dict):
-        return {
-            k if k.isascii() else _text(convert(k)): _walk(v, convert) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_walk(v, convert) for v in value]
-    return value
-
-
-def _text(key: str | bytes) -> str:
-    return key if isinstance(key, str) else key.decode("utf-8", "surrogatepass")
+    def value(self, value: Any, is_text: bool) -> Any:
+        if isinstance(value, str):
+            if value.isascii():
+                return value
+            raw = value.encode(self.codec, "surrogatepass")
+            return (
+                raw if is_text and len(raw) >= self.long else raw.decode("utf-8", "surrogatepass")
+            )
+        if isinstance(value, dict):
+            return {self.value(k, False): self.value(v, k == self.key) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v, False) for v in value]
+        return value
 
 
 def _loads(text: str) -> Any:

@@ -52,8 +52,8 @@ _TEXTS = ("textDocument/didOpen", "textDocument/didChange")
 
 
 def decode_texts(body: bytes | bytearray) -> dict[str, Any] | None:
-    """decode() for a big message, where in a didOpen or didChange every string of BIG bytes or
-    more (the document's text) stays UTF-8 bytes (see jsonfast.loads_utf8_strings)."""
+    """decode() for a big message; in a didOpen or didChange, a `text` of BIG bytes or more (the
+    document's text) stays UTF-8 bytes (see jsonfast.loads_utf8_strings)."""
     if method_of(body) not in _TEXTS:
         return decode(body)
     try:
