@@ -226,7 +226,8 @@ def test_unusable_store_runs_in_place_with_a_warning(
             "textDocument/formatting",
             {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
         )
-        assert any("x = 1" in e["newText"] for e in fmt["result"])
+        assert "result" in fmt, (fmt, client.stderr[-3000:])
+        assert any("x = 1" in e["newText"] for e in fmt["result"]), fmt
         assert client.shutdown_exit() == 0
         warning = shim_lines(client.stderr)[0]
         assert "warning" in warning and "in place" in warning
@@ -322,7 +323,8 @@ def test_garbage_between_messages(ruff_project: Path, shim_env: dict[str, str]) 
         )
         client.send_raw(bad + good)
         fmt = client.response(99)
-        assert any("x = 1" in e["newText"] for e in fmt["result"])
+        assert "result" in fmt, (fmt, client.stderr[-3000:])
+        assert any("x = 1" in e["newText"] for e in fmt["result"]), fmt
         assert client.shutdown_exit() == 0
         lines = shim_lines(client.stderr)
         assert len(lines) == 2, client.stderr
@@ -343,12 +345,16 @@ def test_nesting_deeper_than_pythons_decoder(ruff_project: Path, shim_env: dict[
         for method, rid in (("x/deep", ""), ("textDocument/didChange", ""), ("x/ask", '"id":900,')):
             body = f'{{"jsonrpc":"2.0",{rid}"method":"{method}","params":{{"a":{nest}}}}}'
             client.send_raw(frame_bytes(body.encode()))
-        assert "error" in client.response(900)  # ruff's own answer reaches the editor
-        fmt = client.request(
-            "textDocument/formatting",
-            {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}},
-        )
-        assert any("x = 1" in e["newText"] for e in fmt["result"])
+        assert "error" in client.response(900)  # from ruff, or from the shim if ruff died of it
+        params = {"textDocument": {"uri": uri}, "options": {"tabSize": 4, "insertSpaces": True}}
+        for _ in range(3):
+            # ruff itself may exit on such nesting (serde's limit is 128): the shim restarts it
+            # and answers what was in flight with "server cancelled", which editors retry.
+            fmt = client.request("textDocument/formatting", params)
+            if "result" in fmt:
+                break
+            assert fmt["error"]["code"] == -32802, fmt
+        assert any("x = 1" in e["newText"] for e in fmt["result"]), fmt
         assert client.shutdown_exit() == 0
         assert "internal error" not in client.stderr and "Traceback" not in client.stderr
     finally:
