@@ -260,3 +260,43 @@ def test_texts_given_as_utf8_bytes() -> None:
     )
     (opened,) = [m for m in s.replay() if m["method"] == "textDocument/didOpen"]
     assert opened["params"]["textDocument"]["text"] == "all new ✓"
+
+
+def test_messages_of_the_wrong_shape_are_skipped() -> None:
+    """The server rejects them; tracking goes on with the next message, and nothing a replay
+    would choke on enters an edit log."""
+    s = ClientState()
+    good = {"uri": "u", "languageId": "python", "version": 1, "text": "a\nb\n"}
+    bad_opens: list[Any] = [5, {"text": "x"}, {"uri": 5, "text": "x"}, {"uri": "v", "text": 5}]
+    for td in [*bad_opens, good]:
+        s.observe(note("textDocument/didOpen", {"textDocument": td}))
+    assert list(s.documents) == ["u"]
+    bad_changes: list[Any] = [
+        5,
+        [5],
+        [{"text": 5}],
+        [{"range": 5, "text": "x"}],
+        [{"range": {"start": {"line": "0", "character": 0}, "end": {}}, "text": "x"}],
+        [{"range": rng(0, 0, 0, -1), "text": "x"}],
+        [{"range": rng(0, 0, 0, 0), "text": "ok"}, {"range": {"start": None}, "text": "x"}],
+    ]
+    for changes in bad_changes:
+        s.observe(
+            note(
+                "textDocument/didChange",
+                {"textDocument": {"uri": "u", "version": 9}, "contentChanges": changes},
+            )
+        )
+    s.observe(note("textDocument/didChange", {"textDocument": 5, "contentChanges": []}))
+    s.observe(note("textDocument/didClose", {"textDocument": {"uri": 5}}))
+    s.observe(note("textDocument/didClose", {}))
+    doc = s.documents["u"]
+    assert doc.log == [] and doc.version == 1 and s.text_of("u") == "a\nb\n"
+    change = {"range": rng(1, 0, 1, 1), "text": "B"}
+    s.observe(
+        note(
+            "textDocument/didChange",
+            {"textDocument": {"uri": "u", "version": 2}, "contentChanges": [change]},
+        )
+    )
+    assert s.text_of("u") == "a\nB\n"

@@ -11,7 +11,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeGuard
 
     from pygls.workspace import TextDocument
 
@@ -185,21 +185,31 @@ class ClientState:
         folders = p.get("workspaceFolders")
         self.folders = list(folders) if isinstance(folders, list) else None
 
+    # A message of the wrong shape is skipped, as the server rejects it: it must not stop the
+    # tracking of everything after it, nor sit in an edit log that a replay would choke on.
+
     def _did_open(self, p: dict[str, Any]) -> None:
-        td = p["textDocument"]
+        td = p.get("textDocument")
+        if not _is_item(td) or not isinstance(td.get("text", ""), (str, bytes)):
+            return
         self.documents[td["uri"]] = Doc(
             td["uri"], td.get("text", ""), td.get("version"), td.get("languageId"), self.encoding
         )
 
     def _did_change(self, p: dict[str, Any]) -> None:
-        td = p["textDocument"]
+        td = p.get("textDocument")
+        changes = p.get("contentChanges", [])
+        if not _is_item(td) or not isinstance(changes, list) or not all(map(_is_change, changes)):
+            return
         doc = self.documents.get(td["uri"])
         if doc is None:
             return
-        doc.change(p.get("contentChanges", []), td.get("version"))
+        doc.change(changes, td.get("version"))
 
     def _did_close(self, p: dict[str, Any]) -> None:
-        self.documents.pop(p["textDocument"]["uri"], None)
+        td = p.get("textDocument")
+        if _is_item(td):
+            self.documents.pop(td["uri"], None)
 
     def _configuration(self, p: dict[str, Any]) -> None:
         self.settings = p
@@ -294,6 +304,30 @@ class ClientState:
     def text_of(self, uri: str) -> str | None:
         doc = self.documents.get(uri)
         return None if doc is None else doc.source()
+
+
+def _is_item(td: object) -> TypeGuard[dict[str, Any]]:
+    """A text document identifier (or item): an object with a string uri."""
+    return isinstance(td, dict) and isinstance(td.get("uri"), str)
+
+
+def _is_change(ch: Any) -> bool:
+    """A contentChanges entry pygls can apply: text, and a range of whole-number positions."""
+    if not isinstance(ch, dict) or not isinstance(ch.get("text", ""), (str, bytes)):
+        return False
+    rng = ch.get("range")
+    if rng is None:
+        return True
+    if not isinstance(rng, dict):
+        return False
+    for end in (rng.get("start"), rng.get("end")):
+        if not isinstance(end, dict):
+            return False
+        for field in ("line", "character"):
+            n = end.get(field)
+            if type(n) is not int or n < 0:
+                return False
+    return True
 
 
 def _deepcopy(value: Any) -> Any:
