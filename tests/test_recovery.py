@@ -155,10 +155,11 @@ def test_big_document_is_settled_when_quiet_kept_compact_and_replayed(
         while "editor message for the replay state" not in client.stderr:
             assert time.monotonic() < deadline, "the big message was never read while quiet"
             time.sleep(0.05)
-        time.sleep(0.3)
         if sys.platform.startswith("linux"):  # glibc's heap, whose behaviour heap.py manages
-            grown = shim.memory_info().rss - base
-            assert grown < 1.3 * size, f"keeping a {size} byte document costs {grown} bytes"
+            deadline = time.monotonic() + 3  # the message is stored and the heap trimmed next
+            while (grown := shim.memory_info().rss - base) >= 1.3 * size:
+                assert time.monotonic() < deadline, f"keeping {size} bytes costs {grown} bytes"
+                time.sleep(0.05)
             status = Path(f"/proc/{shim.pid}/status").read_text()
             peak = int(status.split("VmHWM:")[1].split()[0]) * 1024 - base
             # Reading it took at most a few copies (\\u escapes need a full decode: more).
@@ -186,7 +187,7 @@ def test_big_full_text_changes_without_a_pause_stay_bounded(
         base = shim.memory_info().rss
         uri = client.open(project / "big.txt", "", language="plaintext")
         line = "x" * 99 + "\n"
-        for version in range(2, 22):  # 20 × 8 MB, back to back
+        for version in range(2, 32):  # 30 × 8 MB, back to back
             text = f"{version}\n" + line * 80_000
             client.notify(
                 "textDocument/didChange",
@@ -198,7 +199,8 @@ def test_big_full_text_changes_without_a_pause_stay_bounded(
         assert client.request("test/text", {"uri": uri})["result"] == text
         status = Path(f"/proc/{shim.pid}/status").read_text()
         peak = int(status.split("VmHWM:")[1].split()[0]) * 1024 - base
-        assert peak < (64 + 56) << 20, f"{20 * len(text) >> 20} MiB sent: peak {peak >> 20} MiB"
+        # The limit, one message being read, and what reading one takes: far below all of it.
+        assert peak < (64 + 96) << 20, f"{30 * len(text) >> 20} MiB sent: peak {peak >> 20} MiB"
         assert client.shutdown_exit() == 0
     finally:
         client.close()
