@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,21 @@ def venv_python(venv: Path) -> Path:
 
 def tool_in(venv: Path, tool: str) -> Path:
     return venv / ("Scripts" if WINDOWS else "bin") / (tool + EXE)
+
+
+@contextmanager
+def tmpfs(mnt: Path, options: str) -> Iterator[Path]:
+    """A tmpfs mounted on the existing directory `mnt` (Linux, root); skips the test if the
+    mount is refused; unmounted afterwards."""
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"mount refused: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 @pytest.fixture

@@ -120,6 +120,12 @@ def holdings(pid: int, roots: Iterable[Path]) -> list[str]:
     return found
 
 
+def peak_rss(pid: int) -> int:
+    """The most memory the process ever had resident (VmHWM), in bytes; Linux only."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) * 1024
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
     """Poll until `predicate()` is true; False on timeout."""
     deadline = time.monotonic() + timeout

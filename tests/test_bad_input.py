@@ -10,10 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from conftest import RUFF_NEW, script, tool_in
+from conftest import RUFF_NEW, script, tmpfs, tool_in
 from lspclient import LspClient, frame
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes and scripts")
@@ -169,7 +170,7 @@ def test_loop_through_a_wrapper_ends(
 @pytest.fixture
 def broken_store(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     """Makes a store path the shim cannot use, of the given kind."""
-    mounts: list[Path] = []
+    mounts = ExitStack()
 
     def make(kind: str) -> Path:
         if kind == "file-as-store":
@@ -184,19 +185,11 @@ def broken_store(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
             parent.chmod(0o500)
             if os.geteuid() == 0:
                 # Root ignores the mode: a read-only mount refuses even root.
-                done = subprocess.run(
-                    ["mount", "-t", "tmpfs", "-o", "ro,size=1m,mode=0500", "tmpfs", str(parent)],
-                    capture_output=True,
-                    text=True,
-                )
-                if done.returncode != 0:
-                    pytest.skip(f"root ignores modes and mount refused: {done.stderr.strip()}")
-                mounts.append(parent)
+                mounts.enter_context(tmpfs(parent, "ro,size=1m,mode=0500"))
         return parent / "store"
 
-    yield make
-    for mnt in mounts:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
+    with mounts:
+        yield make
 
 
 STORE_KINDS = [

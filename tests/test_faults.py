@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import script
+from conftest import script, tmpfs
 from lsp_shim import store as store_mod
 from lsp_shim.store import Store, StoreError
 from servers.echo_client import ECHO, Session, dumps, echo_command, frame
@@ -172,17 +172,8 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
         pytest.skip("mounting a tmpfs needs Linux and root")
     mnt = tmp_path / "tiny"
     mnt.mkdir(mode=0o700)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mnt)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"mount refused: {done.stderr.strip()}")
-    try:
+    with tmpfs(mnt, "size=8m,mode=0700"):
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def big_server(tmp_path: Path, mb: int = 12) -> Path:

@@ -15,6 +15,7 @@ import psutil
 import pytest
 from conftest import script
 from lspclient import LspClient
+from procs import peak_rss, wait_for
 
 SERVER = Path(__file__).parent / "servers" / "scripted.py"
 SERVER_CANCELLED = -32802
@@ -151,17 +152,14 @@ def test_big_document_is_settled_when_quiet_kept_compact_and_replayed(
         msg = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": item}}
         body = json.dumps(msg, ensure_ascii=escaped).encode()
         client.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        deadline = time.monotonic() + 5
-        while "editor message for the replay state" not in client.stderr:
-            assert time.monotonic() < deadline, "the big message was never read while quiet"
-            time.sleep(0.05)
+        read = wait_for(lambda: "editor message for the replay state" in client.stderr, 5)
+        assert read, "the big message was never read while quiet"
         if sys.platform.startswith("linux"):  # glibc's heap, whose behaviour heap.py manages
-            deadline = time.monotonic() + 3  # the message is stored and the heap trimmed next
-            while (grown := shim.memory_info().rss - base) >= 1.3 * size:
-                assert time.monotonic() < deadline, f"keeping {size} bytes costs {grown} bytes"
-                time.sleep(0.05)
-            status = Path(f"/proc/{shim.pid}/status").read_text()
-            peak = int(status.split("VmHWM:")[1].split()[0]) * 1024 - base
+            # The message is stored and the heap trimmed next.
+            settled = wait_for(lambda: shim.memory_info().rss - base < 1.3 * size, 3)
+            grown = shim.memory_info().rss - base
+            assert settled, f"keeping {size} bytes costs {grown} bytes"
+            peak = peak_rss(shim.pid) - base
             # Reading it took at most a few copies (\\u escapes need a full decode: more).
             limit = 9 if escaped else 6
             assert peak < limit * size, f"reading a {size} byte document peaked at {peak} bytes"
@@ -197,8 +195,7 @@ def test_big_full_text_changes_without_a_pause_stay_bounded(
                 },
             )
         assert client.request("test/text", {"uri": uri})["result"] == text
-        status = Path(f"/proc/{shim.pid}/status").read_text()
-        peak = int(status.split("VmHWM:")[1].split()[0]) * 1024 - base
+        peak = peak_rss(shim.pid) - base
         # The limit, one message being read, and what reading one takes: far below all of it.
         assert peak < (64 + 96) << 20, f"{30 * len(text) >> 20} MiB sent: peak {peak >> 20} MiB"
         assert client.shutdown_exit() == 0
