@@ -550,7 +550,7 @@ def _object(body: bytes | bytearray) -> dict[str, object] | None:
 
     try:
         value = loads(body)
-    except (ValueError, RecursionError):
+    except ValueError:  # jsonfast reports nesting too deep as one too
         return None
     return value if isinstance(value, dict) else None
 
