@@ -44,8 +44,9 @@ def loads(data: bytes | bytearray | memoryview | str) -> Any:
 
 
 def loads_utf8_strings(data: bytes | bytearray, long: int, key: str = "text") -> Any:
-    """Like loads(), but a string of at least `long` UTF-8 bytes that is the value of a `key`
-    member (a document's text) comes back as those bytes; every other string is a str.
+    """Like loads(), but a non-ASCII string of at least `long` UTF-8 bytes that is the value of
+    a `key` member (a document's text) comes back as those bytes; every other string is a str
+    (an ASCII str already takes one byte per character).
 
     A document's text as a str takes up to 4 bytes per character (one emoji is enough), and
     decoding the message first makes a str of all of it as well. Without a \\u escape in the
