@@ -3,6 +3,7 @@ and never a Python traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -296,6 +297,15 @@ def test_garbage_before_initialize(ruff_project: Path, shim_env: dict[str, str])
         client.close()
 
 
+def formatting(rid: int, uri: str) -> bytes:
+    """A framed formatting request for `uri`."""
+    options = {"tabSize": 4, "insertSpaces": True}
+    params = {"textDocument": {"uri": uri}, "options": options}
+    return frame(
+        {"jsonrpc": "2.0", "id": rid, "method": "textDocument/formatting", "params": params}
+    )
+
+
 def test_garbage_between_messages(ruff_project: Path, shim_env: dict[str, str]) -> None:
     client = LspClient([script("ruff-shim"), "server"], env=shim_env, cwd=ruff_project)
     try:
@@ -303,17 +313,7 @@ def test_garbage_between_messages(ruff_project: Path, shim_env: dict[str, str]) 
         uri = client.open(ruff_project / "a.py", "x=1\n")
         # Garbage, a header that lies, then a good request in the same write.
         bad = _garbage(2, 500) + b"Content-Length: nope\r\n\r\n"
-        good = frame(
-            {
-                "jsonrpc": "2.0",
-                "id": 99,
-                "method": "textDocument/formatting",
-                "params": {
-                    "textDocument": {"uri": uri},
-                    "options": {"tabSize": 4, "insertSpaces": True},
-                },
-            }
-        )
+        good = formatting(99, uri)
         client.send_raw(bad + good)
         fmt = client.response(99)
         assert "result" in fmt, (fmt, client.stderr[-3000:])
@@ -478,3 +478,55 @@ def test_deleted_working_directory(
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     one_line(err.decode(), "current directory no longer exists")
+
+
+def _big_python_open(path: Path, lines: int, module: str) -> bytes:
+    """A didOpen of a Python file over STREAM_MIN bytes whose last line is an unused import."""
+    text = "x = 1\n" * (lines // 2) + "# é\n" + "x = 1\n" * (lines // 2) + f"import {module}\n"
+    item = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": text}
+    msg = {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": item}}
+    return json.dumps(msg, ensure_ascii=False).encode()
+
+
+def _unused_import_line(client: LspClient, path: Path) -> int:
+    note = client.wait_notification(
+        "textDocument/publishDiagnostics", 60, lambda n: n["params"]["uri"] == path.as_uri()
+    )
+    found = [d["range"]["start"]["line"] for d in note["params"]["diagnostics"]]
+    assert len(found) == 1, note["params"]["diagnostics"][:3]
+    return int(found[0])
+
+
+def test_big_messages_stream_through_to_ruff(ruff_project: Path, shim_env: dict[str, str]) -> None:
+    """A big didOpen goes on to ruff while it arrives: ruff gets every line, and what goes
+    wrong after the header has gone costs neither side a message: an invalid byte reaches ruff
+    as `?`; a length that lies is made up with spaces, and the next request is answered."""
+    lines = 800_000  # 4.8 MB, over framing.STREAM_MIN
+    client = LspClient([script("ruff-shim"), "server"], env=shim_env, cwd=ruff_project)
+    try:
+        client.initialize(ruff_project)
+        uri = client.open(ruff_project / "a.py", "x=1\n")
+        clean = ruff_project / "clean.py"
+        client.send_raw(frame_bytes(_big_python_open(clean, lines, "os")))
+        assert _unused_import_line(client, clean) == lines + 1
+
+        broken = ruff_project / "broken.py"
+        body = _big_python_open(broken, lines, "sys")
+        body = body.replace("é".encode(), b"\xff\xfe", 1)  # two bytes that are not UTF-8
+        client.send_raw(frame_bytes(body))
+        assert _unused_import_line(client, broken) == lines + 1
+
+        lying = ruff_project / "lying.py"
+        body = _big_python_open(lying, lines, "json")
+        client.send_raw(
+            b"Content-Length: %d\r\n\r\n" % (len(body) + (2 << 20)) + body + formatting(77, uri)
+        )
+        assert "result" in client.response(77, 60)
+        assert _unused_import_line(client, lying) == lines + 1
+        assert client.shutdown_exit() == 0
+        lines_out = shim_lines(client.stderr)
+        assert len(lines_out) == 2, client.stderr[-3000:]
+        assert "2 invalid UTF-8 bytes went on as '?'" in lines_out[0]
+        assert "padded with spaces" in lines_out[1]
+    finally:
+        client.close()

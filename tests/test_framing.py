@@ -224,3 +224,152 @@ def test_character_cut_short_near_the_end_of_a_long_body() -> None:
         CutStream([header_for(bytes(data)), bytes(data)]), lambda m: None, reply=answered.append
     )
     assert reader.next() is None and answered  # dropped (and answered), not forwarded
+
+
+# -- a big body passed on while it arrives (FrameReader.tee) ----------------------------------
+
+
+class Out:
+    """Where the reader streams a body to; records what it got and when it was ended."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.ended = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        assert not self.ended
+        self.data += data
+
+    def end(self) -> None:
+        self.ended += 1
+
+
+class Streaming:
+    """A reader over `stream` in 1 MiB pieces whose tee records into `outs`."""
+
+    def __init__(self, stream: bytes, accept: bool = True) -> None:
+        self.outs: list[Out] = []
+        self.headers: list[bytes] = []
+        self.errors: list[str] = []
+        self.answered: list[bytes] = []
+        self.seen_before_last_read: int = -1
+        piece = 1 << 20
+        self.source = CutStream([stream[i : i + piece] for i in range(0, len(stream), piece)])
+        self.reader = FrameReader(self, self.errors.append, reply=self.answered.append)
+        self.reader.tee = self.tee
+        self.accept = accept
+
+    def read(self, n: int) -> bytes:
+        self._note()
+        return self.source.read(n)
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        self._note()
+        return self.source.readinto(b)
+
+    def _note(self) -> None:
+        if len(self.source.pieces) == 1 and self.outs:
+            self.seen_before_last_read = len(self.outs[-1].data)
+
+    def tee(self, header: bytes) -> Out | None:
+        self.headers.append(header)
+        if not self.accept:
+            return None
+        self.outs.append(Out())
+        self.outs[-1].write(header)
+        return self.outs[-1]
+
+
+def _big_request(size: int, rid: int = 7) -> bytes:
+    return body(rid, "é漢😀 x" * (size // 12))
+
+
+def test_big_body_goes_on_while_it_arrives() -> None:
+    data = _big_request(framing.STREAM_MIN + (1 << 20))
+    nxt = body(8)
+    s = Streaming(header_for(data) + data + header_for(nxt) + nxt)
+    first = s.reader.next()
+    assert first is not None and bytes(first[1]) == data
+    assert [bytes(o.data) for o in s.outs] == [header_for(data) + data]
+    assert s.outs[0].ended == 1 and not s.errors
+    # Most of it had gone on before the reader asked for the last piece.
+    assert s.seen_before_last_read > len(data) - (2 << 20)
+    second = s.reader.next()
+    assert second is not None and bytes(second[1]) == nxt and len(s.outs) == 1
+
+
+def test_smaller_bodies_are_read_whole() -> None:
+    data = _big_request(framing.STREAM_MIN - 4096)
+    s = Streaming(header_for(data) + data)
+    first = s.reader.next()
+    assert first is not None and bytes(first[1]) == data and not s.headers
+
+
+@pytest.mark.parametrize("where", [0.1, 0.5, 0.999])
+def test_streamed_invalid_utf8_goes_on_as_question_marks(where: float) -> None:
+    """Once the header has gone, the message cannot be dropped: each invalid byte becomes `?`,
+    and the server and the replay state get the same bytes."""
+    data = bytearray(_big_request(framing.STREAM_MIN + (1 << 20)))
+    at = data.index(b" x", int(len(data) * where)) + 1
+    data[at] = 0xFF  # an ASCII byte made invalid: exactly one byte to fix
+    nxt = body(8)
+    s = Streaming(header_for(data) + bytes(data) + header_for(nxt) + nxt)
+    first = s.reader.next()
+    assert first is not None
+    fixed = data[:at] + b"?" + data[at + 1 :]
+    assert bytes(first[1]) == fixed
+    assert bytes(s.outs[0].data) == header_for(data) + fixed
+    assert json.loads(fixed.decode())["id"] == 7
+    assert len(s.errors) == 1 and "1 invalid UTF-8 bytes went on as '?'" in s.errors[0]
+    assert not s.answered  # the server has the request: it answers
+    second = s.reader.next()
+    assert second is not None and bytes(second[1]) == nxt
+
+
+@pytest.mark.parametrize("offset", [-9, -1, 0, 7])
+def test_streamed_body_cut_short_by_a_new_header_is_padded(offset: int) -> None:
+    """A length that lies by more than what has gone on: the server gets the real body and
+    spaces up to the promised length (still the same JSON); the next message is not lost,
+    even when its header starts (`offset` bytes) before the piece where the lie shows."""
+    claimed = (3 << 20) + (5 << 20)
+    header = b"Content-Length: %d\r\n\r\n" % claimed
+    real = body(7, "x" * ((3 << 20) + offset - len(header) - len(body(7))))
+    nxt = body(8)
+    s = Streaming(header + real + header_for(nxt) + nxt)
+    first = s.reader.next()
+    assert first is not None and bytes(first[1]) == real
+    got = bytes(s.outs[0].data)
+    assert got == header + real + b" " * (claimed - len(real))
+    assert json.loads(got[len(header) :]) == json.loads(real)
+    assert s.outs[0].ended == 1
+    assert len(s.errors) == 1 and "padded with spaces" in s.errors[0]
+    second = s.reader.next()
+    assert second is not None and bytes(second[1]) == nxt
+
+
+def test_lie_seen_in_the_first_read_is_never_streamed() -> None:
+    nxt = body(8)
+    s = Streaming(b"Content-Length: 200000000\r\n\r\n" + body(1) + header_for(nxt) + nxt)
+    frames = []
+    while (got := s.reader.next()) is not None:
+        frames.append(bytes(got[1]))
+    assert frames == [body(1), nxt] and not s.headers
+
+
+def test_eof_inside_a_streamed_body() -> None:
+    data = _big_request(framing.STREAM_MIN + (1 << 20))
+    s = Streaming(header_for(data) + data[: -(1 << 20)])
+    assert s.reader.next() is None
+    assert s.outs[0].ended == 1
+    assert len(s.errors) == 1 and "had gone on already" in s.errors[0]
+
+
+def test_declined_tee_reads_the_body_whole() -> None:
+    """No server to stream to: the body is read whole and judged as always (a bad one dropped
+    and answered)."""
+    data = bytearray(_big_request(framing.STREAM_MIN + (1 << 20)))
+    data[len(data) // 2] = 0xFF
+    s = Streaming(header_for(data) + bytes(data), accept=False)
+    assert s.reader.next() is None
+    assert len(s.headers) == 1 and not s.outs
+    assert s.answered and "UTF-8" in s.errors[0]

@@ -43,3 +43,33 @@ def test_sink_writes_header_and_body_whole(
     os.close(r)
     assert bytes(got) == (header + body) * 2 + b"raw"
     assert not sink.send(header, body)  # closed: refused, not raised
+
+
+def test_sink_streams_a_message_in_pieces_and_holds_off_other_writers() -> None:
+    r, w = os.pipe()
+    got = bytearray()
+    reader = threading.Thread(target=_drain, args=(r, got))
+    reader.start()
+    sink = sync.Sink(w)
+    assert sink.begin(b"Content-Length: 6\r\n\r\n")
+    other = threading.Thread(target=sink.send_raw, args=(b"raw",))
+    other.start()
+    other.join(0.2)
+    assert other.is_alive()  # waits for the streamed message to end
+    sink.write(b"abc")
+    sink.write(memoryview(b"def"))
+    sink.end()
+    other.join(10)
+    sink.close()
+    reader.join(10)
+    os.close(r)
+    assert bytes(got) == b"Content-Length: 6\r\n\r\nabcdefraw"
+
+
+def test_sink_begin_on_a_closed_pipe_is_refused_and_not_held() -> None:
+    r, w = os.pipe()
+    os.close(r)
+    sink = sync.Sink(w)
+    assert not sink.begin(b"Content-Length: 6\r\n\r\n")
+    assert not sink.send_raw(b"x")  # would block forever if begin had kept the sink
+    sink.close()

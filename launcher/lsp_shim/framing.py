@@ -16,6 +16,12 @@ the table in docs/bad-input.md; in short:
 
 The common case costs no JSON decoding: an O(1) look at the body's first and last bytes, an
 ASCII test at C speed, one search for a blank line. Everything else runs only on bad input.
+
+A body of STREAM_MIN bytes or more may be passed on while it arrives, through `tee` (set by the
+relay): a 20 MiB didOpen then reaches the server about as soon as it would without the shim.
+Each piece is checked before it goes on, but once the header has gone, the message can no
+longer be dropped: an invalid UTF-8 byte goes on as `?`, and a body cut short by a new header
+is padded with spaces (JSON allows trailing whitespace) to the length the server was promised.
 """
 
 from __future__ import annotations
@@ -29,6 +35,12 @@ if TYPE_CHECKING:
         def read(self, n: int, /) -> bytes | None: ...
         def readinto(self, b: bytearray | memoryview, /) -> int | None: ...
 
+    class Out(Protocol):
+        """Where a streamed body goes: `write` its pieces, then `end` (always called)."""
+
+        def write(self, data: bytes | memoryview, /) -> object: ...
+        def end(self) -> None: ...
+
     Frame = tuple[bytes, bytes | bytearray]
 
 
@@ -40,6 +52,8 @@ _SEP = b"\r\n\r\n"
 _CANONICAL = b"Content-Length: "
 _CANONICAL_MAX = len(_CANONICAL) + len(str(MAX_BODY)) + len(_SEP)  # longest canonical header
 _FAST_MAX = 1 << 20  # bodies the fast path gathers in the buffer; larger ones are read directly
+STREAM_MIN = 4 << 20  # a body this long may be passed on while it arrives (see `tee`)
+_GROW = 1 << 20  # past PREALLOC, a body grows by reads of this size (no zero-filled pages first)
 # UTF-8 is validated by decoding, in pieces of this size: a piece's text (up to 4 bytes per
 # character) then stays below glibc's raised mmap threshold (see heap.keep_free_pages), and
 # reusing heap pages is ~6x faster than faulting in fresh ones for every piece.
@@ -87,6 +101,11 @@ def plausible(body: bytes | bytearray) -> bool:
     O(1) for the envelope; the UTF-8 check is `isascii()` at C speed, decoding in bounded
     chunks only for bodies that hold non-ASCII text.
     """
+    return _envelope(body) and (body.isascii() or _valid_utf8(body))
+
+
+def _envelope(body: bytes | bytearray) -> bool:
+    """The first and last non-blank bytes are `{` and `}`."""
     n = len(body)
     if n < 2:
         return False
@@ -98,7 +117,7 @@ def plausible(body: bytes | bytearray) -> bool:
             last -= 1
         if last <= first or body[first] != 0x7B or body[last] != 0x7D:
             return False
-    return body.isascii() or _valid_utf8(body)
+    return True
 
 
 def _valid_utf8(body: bytes | bytearray) -> bool:
@@ -108,16 +127,34 @@ def _valid_utf8(body: bytes | bytearray) -> bool:
         except UnicodeDecodeError:
             return False
         return True
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with memoryview(body) as view:
         try:
-            for i in range(0, len(view), _PIECE):
-                decoder.decode(view[i : i + _PIECE], i + _PIECE >= len(view))
+            utf8_upto(view, 0, len(view), final=True)
         except UnicodeDecodeError:
             return False
     return True
+
+
+def utf8_upto(view: memoryview, start: int, stop: int, final: bool) -> int:
+    """Where the whole UTF-8 characters of view[start:stop] end (at `stop` when `final`).
+
+    Raises UnicodeDecodeError with `start`/`end` as indexes into `view`.
+    """
+    from codecs import utf_8_decode
+
+    i = start
+    while i < stop:
+        j = min(stop, i + _PIECE)
+        try:
+            used = utf_8_decode(view[i:j], "strict", final and j == stop)[1]
+        except UnicodeDecodeError as exc:
+            exc.start += i
+            exc.end += i
+            raise
+        if not used:
+            break  # an incomplete character at the end; more bytes are to come
+        i += used
+    return i
 
 
 def header_at(buf: bytes | bytearray, sep: int, floor: int) -> int:
@@ -159,14 +196,19 @@ class FrameReader:
     __slots__ = (
         "_buf",
         "_eof",
+        "_fixed",
         "_inbuf",
         "_on_error",
+        "_out",
         "_pos",
         "_reply",
         "_rescan",
+        "_sent",
         "_stream",
+        "_streamed",
         "_want",
         "_why",
+        "tee",
     )
 
     def __init__(
@@ -185,9 +227,16 @@ class FrameReader:
         self._why = ""  # why the last header was rejected; its body is dropped next
         self._rescan = False  # a dropped body is searched again for the next header
         self._want = 0  # bytes the fast path wants read before it looks again (0: give up)
+        # tee(header) -> Out, or None to read the body whole: lets a big body go on as it arrives.
+        self.tee: Callable[[bytes], Out | None] | None = None
+        self._out: Out | None = None  # where the body being read is streamed to
+        self._sent = 0  # bytes of that body passed on so far
+        self._fixed = 0  # invalid UTF-8 bytes in it passed on as `?`
+        self._streamed = False  # the last body read was passed on already
 
     def next(self) -> Frame | None:
         """The next well-formed message; bad input is dropped, answered or repaired (see above)."""
+        self._streamed = False
         frame = self._fast()
         # The buffer ran dry, or a body has not all arrived yet (servers often write header and
         # body separately): read what is wanted and look again before the general path.
@@ -200,6 +249,9 @@ class FrameReader:
             if got is None:
                 return None
             header, body, lied = got
+            if self._streamed:
+                self._report_streamed(body, lied)
+                return header, body
             if not lied and plausible(body) and self._followed_by_header():
                 return header, body
             frame = self._judge(header, body, lied)
@@ -325,11 +377,12 @@ class FrameReader:
             header = bytes(buf[start : end + 4])
             self._why = ""
             self._pos = end + 4
-            got = self._read_body(length)
+            got = self._read_body(length, header)
             if got is None:
+                gone = " (its first bytes had gone on already)" if self._streamed else ""
                 self._on_error(
                     f"stream ended inside a message ({len(self._buf) - self._pos} of {length} "
-                    "body bytes); dropped it"
+                    f"body bytes); dropped it{gone}"
                 )
                 self._buf.clear()
                 self._pos = 0
@@ -337,7 +390,7 @@ class FrameReader:
             body, lied = got
             return header, body, lied
 
-    def _read_body(self, length: int) -> tuple[bytes | bytearray, str] | None:
+    def _read_body(self, length: int, header: bytes) -> tuple[bytes | bytearray, str] | None:
         """The body (or, if a new header shows up inside it, the bytes before that header)."""
         buf = self._buf
         pos = self._pos
@@ -360,6 +413,9 @@ class FrameReader:
             body = buf[pos:cut]
             self._pos = cut
             return body, f"Content-Length said {length} but a new message starts after {len(body)}"
+        if self.tee is not None and length >= STREAM_MIN:
+            # The header goes first: the server sets up for the body while we do.
+            self._start_stream(header)
         # An incomplete body: read straight into its own buffer instead of growing ours; only
         # the last piece goes through read(), so what follows the body lands in our buffer.
         body_buf = bytearray(min(length, max(PREALLOC, have)))
@@ -371,9 +427,12 @@ class FrameReader:
         rest = b""
         while got < length:
             need = length - got
-            if len(body_buf) < min(length, got + CHUNK):
-                body_buf += bytes(min(length, max(2 * len(body_buf), got + CHUNK)) - len(body_buf))
-            if need <= CHUNK:
+            if got == len(body_buf) and need > CHUNK:
+                # Full: grow by what arrives, so no page is zero-filled before it is written.
+                chunk = self._stream.read(min(need - CHUNK, _GROW)) or b""
+                n = len(chunk)
+                body_buf += chunk
+            elif need <= CHUNK:
                 chunk = self._stream.read(CHUNK) or b""
                 n = min(len(chunk), need)
                 if n:
@@ -385,9 +444,16 @@ class FrameReader:
             if not n:
                 self._eof = True
                 self._buf = body_buf[:got]
+                self._end_stream(0)
                 return None
             cut = self._embedded(body_buf, max(0, got - 3), got + n, 0)
             got += n
+            if self._out is not None:
+                # Held back: the start of a header found in the next piece must not have gone.
+                upto = cut if cut >= 0 else got - MAX_HEADER - len(_SEP)
+                self._pass_on(body_buf, upto, cut >= 0)
+                if cut >= 0:
+                    self._end_stream(length - cut)
             if cut >= 0:
                 # The length lied: what follows the embedded header goes back to our buffer.
                 self._buf = body_buf[cut:got] + rest
@@ -398,7 +464,69 @@ class FrameReader:
                 )
         del body_buf[length:]
         self._buf = bytearray(rest)
+        if self._out is not None:
+            self._pass_on(body_buf, length, True)
+            self._end_stream(0)
         return body_buf, ""
+
+    # -- streaming a big body -----------------------------------------------------------------
+
+    def _start_stream(self, header: bytes) -> None:
+        assert self.tee is not None
+        self._out = self.tee(header)
+        self._sent = self._fixed = 0
+
+    def _pass_on(self, body: bytearray, upto: int, final: bool) -> None:
+        """Send body[_sent:upto] on, as far as it holds whole UTF-8 characters (all of it when
+        `final`); an invalid byte becomes `?` in place, so what goes on is what we keep."""
+        out = self._out
+        assert out is not None
+        while self._sent < upto:
+            with memoryview(body) as view:
+                try:
+                    ok = utf8_upto(view, self._sent, upto, final)
+                    bad = 0
+                except UnicodeDecodeError as exc:
+                    ok, bad = exc.start, exc.end - exc.start
+                if ok > self._sent:
+                    out.write(view[self._sent : ok])
+            self._sent = ok
+            if not bad:
+                return
+            body[ok : ok + bad] = b"?" * bad
+            self._fixed += bad
+
+    def _end_stream(self, pad: int) -> None:
+        """Finish the streamed message: `pad` spaces make up what a lying length promised."""
+        out, self._out = self._out, None
+        if out is None:
+            return
+        self._streamed = True
+        try:
+            spaces = b" " * min(pad, _GROW)
+            while pad > 0:
+                out.write(spaces[:pad])
+                pad -= len(spaces)
+        finally:
+            out.end()
+
+    def _report_streamed(self, body: bytes | bytearray, lied: str) -> None:
+        """Say what was wrong with a body that had gone on before all of it was read."""
+        problems = []
+        if lied:
+            problems.append(f"{lied}; the server got it padded with spaces")
+        if self._fixed:
+            problems.append(f"{self._fixed} invalid UTF-8 bytes went on as '?'")
+        if not lied and not self._followed_by_header():
+            problems.append("more bytes follow it that are not a header")
+        if not _envelope(body):
+            problems.append("it is not a JSON object")
+        if not problems:
+            return
+        self._on_error(
+            f"a {len(body)} byte message passed on while it arrived was not as declared: "
+            + "; ".join(problems)
+        )
 
     @staticmethod
     def _embedded(buf: bytes | bytearray, lo: int, hi: int, floor: int = -1) -> int:

@@ -53,8 +53,10 @@ class Relay:
         self.exit_seen = False
         self.shutdown_seen = False
         self._internal_ids = 0
+        self._streamed_to: Backend | None = None  # got the body being read; route held
 
     def start(self, first: tuple[bytes, bytes | bytearray] | None) -> None:
+        self.client_in.tee = self._stream
         _thread.start_new_thread(self._client_loop, (first,))
 
     # editor → server
@@ -64,26 +66,51 @@ class Relay:
         while frame is not None:
             header, body = frame
             keys = lsp.head(body)  # read once: it classifies the message both ways below
-            if self.remapping and lsp.is_response(body, keys):
+            streamed, self._streamed_to = self._streamed_to, None
+            if streamed is None and self.remapping and lsp.is_response(body, keys):
                 self._client_answer(header, body)
             else:
                 msg = lsp.peek(body, keys)
                 if msg is not None:
                     self._lifecycle(msg)
-                with self.route:
+                if streamed is None:
+                    self.route.acquire()
                     b = self.current
                     if b is None:
                         self.held.append(frame)
                     elif not b.sink.send(header, body):
                         log.debug("server stdin closed; a client message was not delivered")
-                    # After sending, so the controller's decoding never delays a message; still
-                    # under the lock, so a switch sees every message sent to the old server.
+                else:
+                    b = streamed  # sent while it arrived, under the route taken then (_stream)
+                # After sending, so the controller's decoding never delays a message; still
+                # under the lock, so a switch sees every message sent to the old server.
+                try:
                     self.inbox.put(
                         (CLIENT, b, body, keys), wake=msg is not None or len(body) > lsp.BIG
                     )
+                finally:
+                    self.route.release()
             del frame, header, body  # a big body is not kept alive while we wait for the next
             frame = self.client_in.next()
+        if self._streamed_to is not None:  # the editor stopped inside a streamed message
+            self._streamed_to = None
+            self.route.release()
         self.inbox.put((CLIENT_EOF,))
+
+    def _stream(self, header: bytes) -> Sink | None:
+        """Called by the reader when a big body starts to arrive: the current server gets it
+        piece by piece, so the server reads while the editor still writes. The route stays
+        held until the message is handed on, as for a message sent whole. None: read it whole
+        (no server yet, or answers may need their ids mapped)."""
+        if self.remapping:
+            return None
+        self.route.acquire()
+        b = self.current
+        if b is not None and b.sink.begin(header):
+            self._streamed_to = b
+            return b.sink
+        self.route.release()
+        return None
 
     def _lifecycle(self, msg: dict[str, Any]) -> None:
         method = msg.get("method")

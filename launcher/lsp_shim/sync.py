@@ -111,6 +111,27 @@ class Sink:
                 return False
             return True
 
+    def begin(self, header: bytes) -> bool:
+        """Start a message whose body follows in pieces (`write`, then `end`); the sink is
+        held for it meanwhile. False, and not held, once the other end is gone."""
+        self._lock.acquire()
+        self.write(header)
+        if self.broken:
+            self._lock.release()
+            return False
+        return True
+
+    def write(self, data: bytes | memoryview) -> None:
+        """A piece of the message begun with `begin`."""
+        if not self.broken:
+            try:
+                write_all(self.fd, data)
+            except OSError:
+                self.broken = True
+
+    def end(self) -> None:
+        self._lock.release()
+
     def send_raw(self, framed: bytes) -> bool:
         """Write a message the shim composed (already framed)."""
         return self.send(b"", framed)
