@@ -26,6 +26,8 @@ is padded with spaces (JSON allows trailing whitespace) to the length the server
 
 from __future__ import annotations
 
+from codecs import utf_8_decode  # loaded with the interpreter (io needs it): no start-up cost
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,8 +142,6 @@ def utf8_upto(view: memoryview, start: int, stop: int, final: bool) -> int:
 
     Raises UnicodeDecodeError with `start`/`end` as indexes into `view`.
     """
-    from codecs import utf_8_decode
-
     i = start
     while i < stop:
         j = min(stop, i + _PIECE)
@@ -236,7 +236,6 @@ class FrameReader:
 
     def next(self) -> Frame | None:
         """The next well-formed message; bad input is dropped, answered or repaired (see above)."""
-        self._streamed = False
         frame = self._fast()
         # The buffer ran dry, or a body has not all arrived yet (servers often write header and
         # body separately): read what is wanted and look again before the general path.
@@ -245,6 +244,7 @@ class FrameReader:
         if frame is not None:
             return frame
         while True:
+            self._streamed = False  # set by _frame when it passes a big body on
             got = self._frame()
             if got is None:
                 return None
