@@ -250,3 +250,70 @@ def test_id_key_is_the_compact_json_of_the_id(rid: object) -> None:
         assert lsp.leading_id(body) == lsp.id_key(rid)
     else:  # a very long id may be cut off: then no key, never a wrong one
         assert lsp.leading_id(body) in (None, lsp.id_key(rid))
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (b'{"jsonrpc":"2.0","id":47,"result":[{"newText":"x"}]}', "47"),
+        (b'{"jsonrpc":"2.0","id":0,"error":{"code":-32800}}', "0"),
+        (bytearray(b'{"jsonrpc":"2.0","id":3,"result":null}'), "3"),
+        (b'{"jsonrpc":"2.0","id":1,"method":"client/registerCapability"}', None),  # a request
+        (b'{"jsonrpc":"2.0","id":"a","result":1}', None),  # a string id: the head decides
+        (b'{"jsonrpc":"2.0","id":-1,"result":1}', None),
+        (b'{"jsonrpc":"2.0","id":007,"result":1}', None),  # not JSON: never a wrong key
+        (b'{"jsonrpc":"2.0","id":1 ,"result":1}', None),
+        (b'{"jsonrpc": "2.0", "id": 1, "result": 1}', None),  # not compact: the head decides
+        (b'{"jsonrpc":"2.0","id":' + b"9" * 30 + b',"result":1}', None),  # too long to look at
+        (b'{"jsonrpc":"2.0","id":5', None),
+    ],
+)
+def test_answer_id_reads_the_common_answer_only(body: bytes, key: str | None) -> None:
+    assert lsp.answer_id(body) == key
+    if key is not None:
+        assert lsp.is_response(body) and lsp.leading_id(body) == key
+
+
+@pytest.mark.parametrize(
+    ("body", "routine"),
+    [
+        (b'{"jsonrpc":"2.0","id":4,"method":"textDocument/formatting","params":{}}', True),
+        (b'{"jsonrpc":"2.0","method":"exit"}', False),
+        (b'{"jsonrpc":"2.0","id":9,"method":"shutdown"}', False),
+        (b'{"jsonrpc":"2.0","id":0,"method":"initialize","params":{}}', False),
+        (b'{"method":"x","params":{"name":"exit"}}', False),  # a false alarm costs only time
+        (b'{"method":"x","params":{"t":"' + b"a" * 5000 + b'"}}', False),  # big: not searched
+    ],
+)
+def test_routine_only_when_peek_has_nothing_to_say(body: bytes, routine: bool) -> None:
+    assert lsp.routine(body) is routine
+    if routine:
+        assert lsp.peek(body) is None
+
+
+@given(
+    pairs=st.lists(st.tuples(_keys, _values), max_size=6, unique_by=lambda kv: kv[0]),
+    method=st.sampled_from(["initialize", "shutdown", "exit", "textDocument/hover", None]),
+    rid=st.none() | st.integers(-5, 10**9) | st.text(max_size=5),
+    compact=st.booleans(),
+)
+@settings(max_examples=400, deadline=None)
+def test_shortcuts_agree_with_the_head(
+    pairs: list[tuple[str, Any]], method: str | None, rid: object, compact: bool
+) -> None:
+    """`routine` never hides a message peek() would decode; `answer_id` only names a response,
+    by the key leading_id() gives."""
+    msg: dict[str, Any] = {"jsonrpc": "2.0"}
+    if rid is not None:
+        msg["id"] = rid
+    if method is not None:
+        msg["method"] = method
+    msg.update(pairs)
+    sep = (",", ":") if compact else (", ", ": ")
+    body = json.dumps(msg, separators=sep, ensure_ascii=False).encode()
+    if lsp.routine(body):
+        assert lsp.peek(body) is None
+    key = lsp.answer_id(body)
+    if key is not None:
+        assert lsp.is_response(body)
+        assert lsp.leading_id(body) == key

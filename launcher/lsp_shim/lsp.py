@@ -39,6 +39,40 @@ def peek(body: bytes | bytearray, keys: dict[str, bytes] | None = None) -> dict[
     return msg if isinstance(msg, dict) else None
 
 
+_ROUTINE_MAX = 4096
+
+
+def routine(body: bytes | bytearray) -> bool:
+    """True when `peek(body)` is None for certain, told by three C-speed searches of a small
+    body: such a message can go on before its head is read. False says nothing."""
+    init, shutdown, exit_ = _WATCHED
+    return (
+        len(body) <= _ROUTINE_MAX
+        and body.find(init) < 0
+        and body.find(shutdown) < 0
+        and body.find(exit_) < 0
+    )
+
+
+_ANSWER = b'{"jsonrpc":"2.0","id":'
+
+
+def answer_id(body: bytes | bytearray) -> str | None:
+    """The id key (see `id_key`) of a response written as servers write them,
+    `{"jsonrpc":"2.0","id":<int>,"result"` (or `"error"`), read in well under a microsecond;
+    None says nothing."""
+    if not body.startswith(_ANSWER):
+        return None
+    start = len(_ANSWER)
+    comma = body.find(b",", start, start + 21)
+    token = body[start:comma]
+    if comma < 0 or not token.isdigit() or (token[:1] == b"0" and len(token) > 1):
+        return None
+    if body.startswith(b'"result":', comma + 1) or body.startswith(b'"error":', comma + 1):
+        return token.decode()
+    return None
+
+
 def decode(body: bytes | bytearray) -> dict[str, Any] | None:
     """The decoded message, or None when it is not a JSON object."""
     try:

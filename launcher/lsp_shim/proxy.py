@@ -65,37 +65,52 @@ class Relay:
         frame = first or self.client_in.next()
         while frame is not None:
             header, body = frame
-            keys = lsp.head(body)  # read once: it classifies the message both ways below
             streamed, self._streamed_to = self._streamed_to, None
-            if streamed is None and self.remapping and lsp.is_response(body, keys):
-                self._client_answer(header, body)
+            if streamed is None and not self.remapping and lsp.routine(body):
+                self._send(frame, None, False, None)  # most messages: nothing to read first
             else:
-                msg = lsp.peek(body, keys)
-                if msg is not None:
-                    self._lifecycle(msg)
-                if streamed is None:
-                    self.route.acquire()
-                    b = self.current
-                    if b is None:
-                        self.held.append(frame)
-                    elif not b.sink.send(header, body):
-                        log.debug("server stdin closed; a client message was not delivered")
+                keys = lsp.head(body)
+                if streamed is None and self.remapping and lsp.is_response(body, keys):
+                    self._client_answer(header, body)
                 else:
-                    b = streamed  # sent while it arrived, under the route taken then (_stream)
-                # After sending, so the controller's decoding never delays a message; still
-                # under the lock, so a switch sees every message sent to the old server.
-                try:
-                    self.inbox.put(
-                        (CLIENT, b, body, keys), wake=msg is not None or len(body) > lsp.BIG
-                    )
-                finally:
-                    self.route.release()
+                    msg = lsp.peek(body, keys)
+                    if msg is not None:
+                        self._lifecycle(msg)
+                    self._send(frame, keys, msg is not None, streamed)
             del frame, header, body  # a big body is not kept alive while we wait for the next
             frame = self.client_in.next()
         if self._streamed_to is not None:  # the editor stopped inside a streamed message
             self._streamed_to = None
             self.route.release()
         self.inbox.put((CLIENT_EOF,))
+
+    def _send(
+        self,
+        frame: tuple[bytes, bytes | bytearray],
+        keys: dict[str, bytes] | None,
+        wake: bool,
+        streamed: Backend | None,
+    ) -> None:
+        """Send an editor message to the current server (unless it went on while it arrived),
+        then hand it to the controller."""
+        header, body = frame
+        if streamed is None:
+            self.route.acquire()
+            b = self.current
+            if b is None:
+                self.held.append(frame)
+            elif not b.sink.send(header, body):
+                log.debug("server stdin closed; a client message was not delivered")
+        else:
+            b = streamed  # sent while it arrived, under the route taken then (_stream)
+        # After sending, so the controller's decoding never delays a message; still under the
+        # lock, so a switch sees every message sent to the old server.
+        try:
+            if keys is None:
+                keys = lsp.head(body)  # only the controller needs it: read after the send
+            self.inbox.put((CLIENT, b, body, keys), wake=wake or len(body) > lsp.BIG)
+        finally:
+            self.route.release()
 
     def _stream(self, header: bytes) -> Sink | None:
         """Called by the reader when a big body starts to arrive: the current server gets it
@@ -146,8 +161,9 @@ class Relay:
 
     def from_server(self, b: Backend, header: bytes, body: bytes | bytearray) -> None:
         """Called on each backend's pump thread for every message it sends."""
-        keys = lsp.head(body)
-        if not lsp.is_response(body, keys):
+        key = lsp.answer_id(body)  # how servers answer: classified without reading the head
+        keys = None if key is not None else lsp.head(body)
+        if key is None and not lsp.is_response(body, keys):
             if b.retiring:
                 return  # a replaced server's late notifications are stale
             if self._maybe_request(b, body, keys):
@@ -158,7 +174,7 @@ class Relay:
             self.client_out.send(header, body)
             return
         # Answers to the shim's own requests exist only once a replacement server has spoken.
-        if self.remapping and b'"lsp-shim:' in body:
+        if self.remapping and key is None and b'"lsp-shim:' in body:
             msg = lsp.decode(body)
             if msg is not None and str(msg.get("id", "")).startswith(PREFIX):
                 b.deliver_internal(msg)
@@ -170,7 +186,7 @@ class Relay:
             self.client_out.send(header, body)
             # Under the same lock as the send, so a cut never falls between them; after it, so
             # the editor gets its answer first. The id key comes from the head already read.
-            self.inbox.put((ANSWERED, b, lsp.leading_id(body, keys) or body), wake=False)
+            self.inbox.put((ANSWERED, b, key or lsp.leading_id(body, keys) or body), wake=False)
         if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
             msg = lsp.is_response_to(body, self.init_id)
             if msg is not None:
