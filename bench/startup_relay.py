@@ -13,11 +13,13 @@ import argparse
 import json
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -45,6 +47,7 @@ class Contender:
     startup_ms: list[float] = field(default_factory=list)
     rtt_ms: list[float] = field(default_factory=list)
     rtt_runs: dict[int, float] = field(default_factory=dict)  # run index -> that session's median
+    rtt_pairs: dict[int, float] = field(default_factory=dict)  # run -> median ratio to direct
     mbps: list[float] = field(default_factory=list)
     rss_warm: list[int] = field(default_factory=list)
     rss_big: list[int] = field(default_factory=list)
@@ -64,6 +67,7 @@ class Bench:
         self.logs.mkdir(exist_ok=True)
         self.ws = self.work / "ws"
         self.receiver: L.DevtoolsReceiver | None = None
+        self.rng = random.Random(0)  # the round-trip order: shuffled, and the same every run
 
     # ------------------------------------------------------------------ setup
     def setup(self) -> list[Contender]:
@@ -186,7 +190,7 @@ class Bench:
     # ------------------------------------------------------------------ one session
     def session(self, c: Contender, i: int, record: bool, full: bool = False) -> None:
         """One session. Startup phase (`full` False): spawn → initialize and exit are recorded.
-        Session phase (`full` True): round trips, throughput and RSS are recorded."""
+        Session phase (`full` True): throughput and RSS are recorded."""
         env = c.env(i)
         with open(self.logs / f"{c.key}.log", "ab") as err:
             t0 = time.perf_counter_ns()
@@ -209,23 +213,27 @@ class Bench:
                 say(f"  {c.title}: run {i} failed: {exc!r} (log: {self.logs / (c.key + '.log')})")
             finally:
                 conn.close()
-                L.stop_tree(p)
-                for kid in tree:
-                    try:
-                        kid.kill()
-                    except psutil.Error:
-                        pass
-                for f in (p.stdin, p.stdout):
-                    if f is not None:
-                        try:
-                            f.close()
-                        except OSError:
-                            pass
+                self.kill(p, tree)
         if c.after:
             c.after(i)
 
-    def measure_session(self, c: Contender, conn: L.Conn, pid: int, run: int) -> None:
-        a = self.args
+    @staticmethod
+    def kill(p: subprocess.Popen[bytes], tree: list[Any]) -> None:
+        L.stop_tree(p)
+        for kid in tree:
+            try:
+                kid.kill()
+            except psutil.Error:
+                pass
+        for f in (p.stdin, p.stdout):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+
+    def open_document(self, c: Contender, conn: L.Conn, pid: int) -> None:
+        """didOpen of the 1,000-line file; returns once it is linted (and the relay is idle)."""
         conn.notify(
             "textDocument/didOpen",
             {
@@ -246,20 +254,69 @@ class Bench:
         )
         if c.ready:
             c.ready(pid)
-        params = {"textDocument": {"uri": self.doc_uri}, "options": FORMAT_OPTIONS}
-        session_rtt: list[float] = []
-        for k in range(a.warmup_requests + a.requests):
-            rid = conn.new_id()
-            data = L.request_bytes(rid, "textDocument/formatting", params)
-            t = time.perf_counter_ns()
-            conn.write(data)
-            resp, tr = conn.wait_response(rid)
-            if "result" not in resp or not resp["result"]:
-                raise RuntimeError(f"formatting gave no edits: {str(resp)[:200]}")
-            if k >= a.warmup_requests:
-                session_rtt.append((tr - t) / 1e6)
-        c.rtt_ms += session_rtt
-        c.rtt_runs[run] = L.median(session_rtt)
+
+    def format_once(self, conn: L.Conn) -> float:
+        """One `textDocument/formatting` round trip, in ms."""
+        rid = conn.new_id()
+        data = L.request_bytes(
+            rid,
+            "textDocument/formatting",
+            {"textDocument": {"uri": self.doc_uri}, "options": FORMAT_OPTIONS},
+        )
+        t = time.perf_counter_ns()
+        conn.write(data)
+        resp, tr = conn.wait_response(rid)
+        if "result" not in resp or not resp["result"]:
+            raise RuntimeError(f"formatting gave no edits: {str(resp)[:200]}")
+        return (tr - t) / 1e6
+
+    def round_trips(self, cs: list[Contender], run: int) -> None:
+        """Every contender's session open at once, formatting requests sent to each in turn (in
+        a new random order every round): a slow moment of this shared machine then hits all of
+        them alike, and each relay's round trip is paired with the direct one beside it."""
+        a = self.args
+        open_: list[tuple[Contender, L.Conn, subprocess.Popen[bytes], list[Any]]] = []
+        with ExitStack() as logs:
+            try:
+                for c in cs:
+                    err = logs.enter_context((self.logs / f"{c.key}.log").open("ab"))
+                    p = L.spawn(c.argv, c.env(run), self.ws, err)
+                    conn = L.Conn(p)
+                    open_.append((c, conn, p, []))
+                    conn.request("initialize", L.initialize_params(self.ws), timeout=60)
+                    conn.notify("initialized", {})
+                    open_[-1][3].extend(psutil.Process(p.pid).children(recursive=True))
+                    self.open_document(c, conn, p.pid)
+                got: dict[str, list[float]] = {c.key: [] for c in cs}
+                order = list(range(len(open_)))
+                for k in range(a.warmup_requests + a.requests):
+                    self.rng.shuffle(order)
+                    for j in order:
+                        c, conn, _, _ = open_[j]
+                        ms = self.format_once(conn)
+                        if k >= a.warmup_requests:
+                            got[c.key].append(ms)
+                direct = got["direct"]
+                for c in cs:
+                    c.rtt_ms += got[c.key]
+                    c.rtt_runs[run] = L.median(got[c.key])
+                    c.rtt_pairs[run] = L.median(
+                        [x / y for x, y in zip(got[c.key], direct, strict=True)]
+                    )
+                for c, conn, p, _ in open_:
+                    self.teardown(c, conn, p, record=False)
+            except Exception as exc:
+                cs[0].errors.append(f"round trips, run {run}: {exc!r}")
+                say(f"  round trips, run {run} failed: {exc!r} (logs: {self.logs})")
+            finally:
+                for _, conn, p, tree in open_:
+                    conn.close()
+                    self.kill(p, tree)
+
+    def measure_session(self, c: Contender, conn: L.Conn, pid: int, run: int) -> None:
+        self.open_document(c, conn, pid)
+        for _ in range(self.args.warmup_requests):  # a session that has served requests
+            self.format_once(conn)
         if c.relay:
             c.rss_warm.append(L.rss(pid))
         # 20 MB didOpen of a plaintext document (ruff stores it, lints nothing), then a cheap
@@ -333,8 +390,13 @@ class Bench:
                 else:
                     self.session(slot, i, record=True)
                 time.sleep(a.pause)
-        # Phase 2, sessions: round trips, 20 MiB throughput and RSS.
+        # Phase 2, round trips: all sessions open at once, requests interleaved.
         full = [c for c in contenders if c.full]
+        for i in range(a.runs):
+            say(f"round-trip run {i + 1}/{a.runs}")
+            self.round_trips(full, i)
+            time.sleep(a.pause)
+        # Phase 3, sessions one at a time: 20 MiB throughput and RSS.
         for i in range(a.runs):
             say(f"session run {i + 1}/{a.runs}")
             k = i % len(full)
@@ -356,6 +418,7 @@ class Bench:
                     "startup_ms": c.startup_ms,
                     "rtt_ms": c.rtt_ms,
                     "rtt_run_medians": c.rtt_runs,
+                    "rtt_run_pair_ratios": c.rtt_pairs,
                     "mbps": c.mbps,
                     "rss_warm": c.rss_warm,
                     "rss_big": c.rss_big,
@@ -431,14 +494,10 @@ class Bench:
                 ]
                 + ["(info: one copy of ruff)", ""]
             )
-        # round trip: the target is judged on paired ratios. Each run's shim session ran next to
-        # that run's direct session, so a slow stretch of this shared machine hits both; the
-        # ratio of pooled medians is shown too, and swings more from run to run.
+        # round trip: the target is judged on paired ratios. Each relay request went out right
+        # before or after a direct one (same moment of this shared machine); per run, the median
+        # of those pairs' ratios; the median over runs is judged, the pooled ratio is shown too.
         rtt_ratio = L.median(s.rtt_ms) / d_rtt
-
-        def paired(c: Contender) -> list[float]:
-            return [c.rtt_runs[i] / d.rtt_runs[i] for i in c.rtt_runs if i in d.rtt_runs]
-
         rows.append(
             [
                 f"`textDocument/formatting` round trip, 1,000-line file (median of {len(d.rtt_ms)})",
@@ -450,12 +509,12 @@ class Bench:
             ]
             + ["(info: pooled)", f"×{rtt_ratio:.3f}"]
         )
-        ratios = {c.key: paired(c) for c in relays}
+        ratios = {c.key: list(c.rtt_pairs.values()) for c in relays}
         shim_paired = ratios["shim"]
         paired_ratio = L.median(shim_paired) if shim_paired else float("nan")
         rows.append(
             [
-                f"  round-trip ratio, median of {len(shim_paired)} per-run ratios (p10 – p90)",
+                f"  round-trip ratio, paired requests: median of {len(shim_paired)} runs (p10 – p90)",
                 "1",
             ]
             + [
@@ -482,7 +541,7 @@ class Bench:
         # memory
         rw = L.median(s.rss_warm) / L.MIB
         rows.append(
-            ["relay RSS, warm session (after init, didOpen, round trips)", "—"]
+            ["relay RSS, warm session (after init, didOpen, 5 round trips)", "—"]
             + [
                 f"{L.fmt(L.median(c.rss_warm) / L.MIB)} MiB ({L.fmt(L.median(c.rss_warm) / L.MIB / bare)} × bare)"
                 for c in relays
@@ -558,11 +617,12 @@ class Bench:
             table,
             "",
             f"Round trips: {a.requests} `textDocument/formatting` requests per session after "
-            f"{a.warmup_requests} unmeasured ones, pooled over all runs. Throughput: one "
+            f"{a.warmup_requests} unmeasured ones, with every contender's session open at once "
+            "and the requests interleaved (a new random order each round). Throughput: one "
             f"`didOpen` of a {a.big_mb} MiB plaintext document, then a `textDocument/hover`; time from "
-            "the first byte written to the hover's answer. Two phases: startup sessions (initialize "
-            "only; `python -c pass` measured in the same rotation), then full sessions; the order "
-            "is rotated each run.",
+            "the first byte written to the hover's answer. Three phases: startup sessions "
+            "(initialize only; `python -c pass` measured in the same rotation), round trips, then "
+            "sessions one at a time for throughput and RSS; the order is rotated each run.",
         ]
         if a.runs < 20:
             lines.append(
