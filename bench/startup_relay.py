@@ -48,6 +48,7 @@ class Contender:
     rtt_ms: list[float] = field(default_factory=list)
     rtt_runs: dict[int, float] = field(default_factory=dict)  # run index -> that session's median
     rtt_pairs: dict[int, float] = field(default_factory=dict)  # run -> median ratio to direct
+    rtt_direct: list[float] = field(default_factory=list)  # the direct requests it was paired with
     mbps: list[float] = field(default_factory=list)
     rss_warm: list[int] = field(default_factory=list)
     rss_big: list[int] = field(default_factory=list)
@@ -270,43 +271,43 @@ class Bench:
             raise RuntimeError(f"formatting gave no edits: {str(resp)[:200]}")
         return (tr - t) / 1e6
 
-    def round_trips(self, cs: list[Contender], run: int) -> None:
-        """Every contender's session open at once, formatting requests sent to each in turn (in
-        a new random order every round): a slow moment of this shared machine then hits all of
-        them alike, and each relay's round trip is paired with the direct one beside it."""
+    def round_trips(self, direct: Contender, c: Contender, run: int) -> None:
+        """A direct session and a relay's, open at once, and nothing else: formatting requests
+        go to each in turn (in a random order every round), never two at a time. A slow moment
+        of this shared machine then hits both alike, and each relay request is paired with the
+        direct one beside it."""
         a = self.args
+        cs = [direct, c]
         open_: list[tuple[Contender, L.Conn, subprocess.Popen[bytes], list[Any]]] = []
         with ExitStack() as logs:
             try:
-                for c in cs:
-                    err = logs.enter_context((self.logs / f"{c.key}.log").open("ab"))
-                    p = L.spawn(c.argv, c.env(run), self.ws, err)
+                for who in cs:
+                    err = logs.enter_context((self.logs / f"{who.key}.log").open("ab"))
+                    p = L.spawn(who.argv, who.env(run), self.ws, err)
                     conn = L.Conn(p)
-                    open_.append((c, conn, p, []))
+                    open_.append((who, conn, p, []))
                     conn.request("initialize", L.initialize_params(self.ws), timeout=60)
                     conn.notify("initialized", {})
                     open_[-1][3].extend(psutil.Process(p.pid).children(recursive=True))
-                    self.open_document(c, conn, p.pid)
-                got: dict[str, list[float]] = {c.key: [] for c in cs}
+                    self.open_document(who, conn, p.pid)
+                got: dict[str, list[float]] = {who.key: [] for who in cs}
                 order = list(range(len(open_)))
                 for k in range(a.warmup_requests + a.requests):
                     self.rng.shuffle(order)
                     for j in order:
-                        c, conn, _, _ = open_[j]
+                        who, conn, _, _ = open_[j]
                         ms = self.format_once(conn)
                         if k >= a.warmup_requests:
-                            got[c.key].append(ms)
-                direct = got["direct"]
-                for c in cs:
-                    c.rtt_ms += got[c.key]
-                    c.rtt_runs[run] = L.median(got[c.key])
-                    c.rtt_pairs[run] = L.median(
-                        [x / y for x, y in zip(got[c.key], direct, strict=True)]
-                    )
-                for c, conn, p, _ in open_:
-                    self.teardown(c, conn, p, record=False)
+                            got[who.key].append(ms)
+                pairs = zip(got[c.key], got[direct.key], strict=True)
+                c.rtt_pairs[run] = L.median([x / y for x, y in pairs])
+                c.rtt_ms += got[c.key]
+                c.rtt_direct += got[direct.key]
+                direct.rtt_ms += got[direct.key]
+                for who, conn, p, _ in open_:
+                    self.teardown(who, conn, p, record=False)
             except Exception as exc:
-                cs[0].errors.append(f"round trips, run {run}: {exc!r}")
+                c.errors.append(f"round trips, run {run}: {exc!r}")
                 say(f"  round trips, run {run} failed: {exc!r} (logs: {self.logs})")
             finally:
                 for _, conn, p, tree in open_:
@@ -390,12 +391,16 @@ class Bench:
                 else:
                     self.session(slot, i, record=True)
                 time.sleep(a.pause)
-        # Phase 2, round trips: all sessions open at once, requests interleaved.
+        # Phase 2, round trips: each relay beside a direct session, requests interleaved.
         full = [c for c in contenders if c.full]
+        direct = next(c for c in full if c.key == "direct")
+        relays = [c for c in full if c is not direct]
         for i in range(a.runs):
             say(f"round-trip run {i + 1}/{a.runs}")
-            self.round_trips(full, i)
-            time.sleep(a.pause)
+            k = i % len(relays)
+            for c in relays[k:] + relays[:k]:
+                self.round_trips(direct, c, i)
+                time.sleep(a.pause)
         # Phase 3, sessions one at a time: 20 MiB throughput and RSS.
         for i in range(a.runs):
             say(f"session run {i + 1}/{a.runs}")
@@ -494,20 +499,20 @@ class Bench:
                 ]
                 + ["(info: one copy of ruff)", ""]
             )
+
         # round trip: the target is judged on paired ratios. Each relay request went out right
         # before or after a direct one (same moment of this shared machine); per run, the median
         # of those pairs' ratios; the median over runs is judged, the pooled ratio is shown too.
-        rtt_ratio = L.median(s.rtt_ms) / d_rtt
+        def pooled(c: Contender) -> float:
+            return L.median(c.rtt_ms) / L.median(c.rtt_direct)
+
         rows.append(
             [
                 f"`textDocument/formatting` round trip, 1,000-line file (median of {len(d.rtt_ms)})",
                 f"{L.fmt(d_rtt, 3)} ms",
             ]
-            + [
-                f"{L.fmt(L.median(c.rtt_ms), 3)} ms (×{L.fmt(L.median(c.rtt_ms) / d_rtt, 3)})"
-                for c in relays
-            ]
-            + ["(info: pooled)", f"×{rtt_ratio:.3f}"]
+            + [f"{L.fmt(L.median(c.rtt_ms), 3)} ms (×{pooled(c):.3f})" for c in relays]
+            + ["(info: pooled)", f"×{pooled(s):.3f}"]
         )
         ratios = {c.key: list(c.rtt_pairs.values()) for c in relays}
         shim_paired = ratios["shim"]
@@ -617,8 +622,9 @@ class Bench:
             table,
             "",
             f"Round trips: {a.requests} `textDocument/formatting` requests per session after "
-            f"{a.warmup_requests} unmeasured ones, with every contender's session open at once "
-            "and the requests interleaved (a new random order each round). Throughput: one "
+            f"{a.warmup_requests} unmeasured ones, each relay's session open beside a direct one "
+            "(nothing else running) and their requests interleaved (a new random order each "
+            "round). Throughput: one "
             f"`didOpen` of a {a.big_mb} MiB plaintext document, then a `textDocument/hover`; time from "
             "the first byte written to the hover's answer. Three phases: startup sessions "
             "(initialize only; `python -c pass` measured in the same rotation), round trips, then "
