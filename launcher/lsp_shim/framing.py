@@ -567,9 +567,11 @@ class FrameReader:
 
     def _judge(self, header: bytes, body: bytes | bytearray, lied: str) -> Frame | None:
         """Repair, replace or drop a message that failed the cheap checks."""
+        from lsp_shim import lsp
+
         split = bool(lied)  # the body was cut at a header found inside it: _pos is that header
         if not lied and not self._followed_by_header():
-            if _object(body) is not None:
+            if lsp.decode(body) is not None:
                 return header, body  # fine itself; the junk after it is dropped on its own
             buf, end = self._buf, self._pos
             # Too long, ending inside the next header: look for a header that starts in the
@@ -595,7 +597,7 @@ class FrameReader:
                 nxt = end + i if i > 0 else len(buf)
                 if nxt > end:
                     longer = bytes(body) + bytes(buf[end:nxt])
-                    if _object(longer) is not None:
+                    if lsp.decode(longer) is not None:
                         self._pos = nxt
                         self._on_error(
                             f"Content-Length said {len(body)} but the message is {len(longer)} "
@@ -605,7 +607,7 @@ class FrameReader:
                 lied = (
                     f"Content-Length said {len(body)} but more bytes follow that are not a header"
                 )
-        if lied and _object(body) is not None:
+        if lied and lsp.decode(body) is not None:
             self._on_error(f"{lied}; forwarded the message with a corrected header")
             return header_for(body), body
         if not split:
@@ -670,17 +672,6 @@ def _resync_point(buf: bytearray, start: int) -> int:
     low = bytes(buf[start:]).lower()
     i = low.find(_KEY, 1)
     return -1 if i < 0 else start + i
-
-
-def _object(body: bytes | bytearray) -> dict[str, object] | None:
-    """The body decoded, if it is a JSON object in UTF-8 (cold path only)."""
-    from lsp_shim.jsonfast import loads
-
-    try:
-        value = loads(body)
-    except ValueError:  # jsonfast reports nesting too deep as one too
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _what_is_wrong(body: bytes | bytearray) -> str:

@@ -185,7 +185,7 @@ class Relay:
                 return
             self.client_out.send(header, body)
             # Under the same lock as the send, so a cut never falls between them; after it, so
-            # the editor gets its answer first. The id key comes from the head already read.
+            # the editor gets its answer first. The id key comes from what classified it.
             self.inbox.put((ANSWERED, b, key or lsp.leading_id(body, keys) or body), wake=False)
         if b.gen == 1 and not self.initialized.is_set and self.init_id is not None:
             msg = lsp.is_response_to(body, self.init_id)
