@@ -46,7 +46,6 @@ class Contender:
     after: Callable[[int], None] | None = None  # cleanup after each run
     startup_ms: list[float] = field(default_factory=list)
     rtt_ms: list[float] = field(default_factory=list)
-    rtt_runs: dict[int, float] = field(default_factory=dict)  # run index -> that session's median
     rtt_pairs: dict[int, float] = field(default_factory=dict)  # run -> median ratio to direct
     rtt_direct: list[float] = field(default_factory=list)  # the direct requests it was paired with
     mbps: list[float] = field(default_factory=list)
@@ -199,15 +198,11 @@ class Bench:
             conn = L.Conn(p)
             tree: list[Any] = []
             try:
-                conn.write(self.init_bytes)
-                _, t1 = conn.wait_response(1, timeout=60)
-                startup = (t1 - t0) / 1e6
-                conn.notify("initialized", {})
-                tree = psutil.Process(p.pid).children(recursive=True)
+                t1 = self.initialize(conn, p, tree)
                 if record and not full:
-                    c.startup_ms.append(startup)
+                    c.startup_ms.append((t1 - t0) / 1e6)
                 if record and full:
-                    self.measure_session(c, conn, p.pid, i)
+                    self.measure_session(c, conn, p.pid)
                 self.teardown(c, conn, p, record and not full)
             except Exception as exc:
                 c.errors.append(f"run {i}: {exc!r}")
@@ -217,6 +212,15 @@ class Bench:
                 self.kill(p, tree)
         if c.after:
             c.after(i)
+
+    def initialize(self, conn: L.Conn, p: subprocess.Popen[bytes], tree: list[Any]) -> int:
+        """The initialize handshake; returns when its answer arrived (perf_counter_ns). The
+        server's processes (a relay's children) are added to `tree`, to be killed at the end."""
+        conn.write(self.init_bytes)
+        _, t1 = conn.wait_response(1, timeout=60)
+        conn.notify("initialized", {})
+        tree += psutil.Process(p.pid).children(recursive=True)
+        return t1
 
     @staticmethod
     def kill(p: subprocess.Popen[bytes], tree: list[Any]) -> None:
@@ -286,9 +290,7 @@ class Bench:
                     p = L.spawn(who.argv, who.env(run), self.ws, err)
                     conn = L.Conn(p)
                     open_.append((who, conn, p, []))
-                    conn.request("initialize", L.initialize_params(self.ws), timeout=60)
-                    conn.notify("initialized", {})
-                    open_[-1][3].extend(psutil.Process(p.pid).children(recursive=True))
+                    self.initialize(conn, p, open_[-1][3])
                     self.open_document(who, conn, p.pid)
                 got: dict[str, list[float]] = {who.key: [] for who in cs}
                 order = list(range(len(open_)))
@@ -314,7 +316,7 @@ class Bench:
                     conn.close()
                     self.kill(p, tree)
 
-    def measure_session(self, c: Contender, conn: L.Conn, pid: int, run: int) -> None:
+    def measure_session(self, c: Contender, conn: L.Conn, pid: int) -> None:
         self.open_document(c, conn, pid)
         for _ in range(self.args.warmup_requests):  # a session that has served requests
             self.format_once(conn)
@@ -422,7 +424,6 @@ class Bench:
                 c.key: {
                     "startup_ms": c.startup_ms,
                     "rtt_ms": c.rtt_ms,
-                    "rtt_run_medians": c.rtt_runs,
                     "rtt_run_pair_ratios": c.rtt_pairs,
                     "mbps": c.mbps,
                     "rss_warm": c.rss_warm,
