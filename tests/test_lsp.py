@@ -266,6 +266,9 @@ def test_id_key_is_the_compact_json_of_the_id(rid: object) -> None:
         (b'{"jsonrpc": "2.0", "id": 1, "result": 1}', None),  # not compact: the head decides
         (b'{"jsonrpc":"2.0","id":' + b"9" * 30 + b',"result":1}', None),  # too long to look at
         (b'{"jsonrpc":"2.0","id":5', None),
+        (b'{"jsonrpc":"2.0","id":2,"result":null}', "2"),
+        (b'{"jsonrpc":"2.0","id":0,"result":null,"method":null}', None),  # what the head says
+        (b'{"jsonrpc":"2.0","id":0,"result":[],"method":"x"}', "0"),  # the head stops at []
     ],
 )
 def test_answer_id_reads_the_common_answer_only(body: bytes, key: str | None) -> None:
@@ -297,6 +300,7 @@ def test_routine_only_when_peek_has_nothing_to_say(body: bytes, routine: bool) -
     rid=st.none() | st.integers(-5, 10**9) | st.text(max_size=5),
     compact=st.booleans(),
 )
+@example(pairs=[("result", None), ("method", None)], method=None, rid=0, compact=True)
 @settings(max_examples=400, deadline=None)
 def test_shortcuts_agree_with_the_head(
     pairs: list[tuple[str, Any]], method: str | None, rid: object, compact: bool

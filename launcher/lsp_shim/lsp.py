@@ -64,8 +64,13 @@ def answer_id(body: bytes | bytearray) -> str | None:
     token = body[start:comma]
     if comma < 0 or not token.isdigit() or (token[:1] == b"0" and len(token) > 1):
         return None
-    if body.startswith(b'"result":', comma + 1) or body.startswith(b'"error":', comma + 1):
-        return token.decode()
+    for member in (b'"result":', b'"error":'):
+        if body.startswith(member, comma + 1):
+            value = comma + 1 + len(member)
+            # A nested value ends what head() reads; after a plain one, a "method" member
+            # could follow and make it no answer (as is_response judges it).
+            if body[value : value + 1] in (b"{", b"[") or body.find(b'"method"') < 0:
+                return token.decode()
     return None
 
 
